@@ -1,0 +1,113 @@
+// The one place logpipe reads its settings from the environment. Defaults match the local stack
+// (stack/), so pointing these variables at other servers is all it takes to use them instead.
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const hostPort = /^[A-Za-z0-9_.-]+:\d{1,5}$/;
+
+const hostPortList = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((s) => s.split(',').map((x) => x.trim()))
+  .refine((xs) => xs.every((x) => hostPort.test(x) && portOk(Number(x.split(':')[1]))), {
+    message: 'expected a comma-separated list of host:port, e.g. 127.0.0.1:9092',
+  });
+
+const hostList = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((s) => s.split(',').map((x) => x.trim()))
+  .refine((xs) => xs.every((x) => /^[A-Za-z0-9_.-]+(:\d{1,5})?$/.test(x)), {
+    message: 'expected a comma-separated list of hosts (host or host:port), e.g. 127.0.0.1',
+  });
+
+function portOk(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n < 65536;
+}
+
+const port = z.coerce
+  .number({ message: 'expected a port number from 1 to 65535' })
+  .int('expected a port number from 1 to 65535')
+  .min(1, 'expected a port number from 1 to 65535')
+  .max(65535, 'expected a port number from 1 to 65535');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((s) => /^https?:\/\/[^/\s]+/.test(s), { message: 'expected an http(s) URL, e.g. http://127.0.0.1:9870' })
+  .transform((s) => s.replace(/\/+$/, ''));
+
+const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+});
+
+/** Every variable logpipe reads, with its default and the form it expects. */
+export const configSchema = z.object({
+  LOGPIPE_DATA_DIR: nonEmpty.default(join(repoRoot, '.logpipe')),
+  LOGPIPE_CACHE_DIR: nonEmpty.default(join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logpipe')),
+  LOG_LEVEL: logLevel.default('info'),
+  KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
+  KAFKA_TOPIC: nonEmpty.default('LogEvents'),
+  WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
+  HDFS_USER: nonEmpty.default('logpipe'),
+  CASSANDRA_CONTACT_POINTS: hostList.default(['127.0.0.1']),
+  CASSANDRA_PORT: port.default(9042),
+  CASSANDRA_LOCAL_DC: nonEmpty.default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a keyspace name: lower case letters, digits and _')
+    .default('logs'),
+  PGHOST: nonEmpty.default('127.0.0.1'),
+  PGPORT: port.default(5432),
+  PGUSER: nonEmpty.default('logpipe'),
+  // The local stack's own default password; set PGPASSWORD for any other server.
+  PGPASSWORD: z.string().default('logpipe'),
+  PGDATABASE: nonEmpty.default('logpipe'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .regex(hostPort, 'expected host:port, e.g. 127.0.0.1:7233')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
+  DBT_PROFILES_DIR: nonEmpty.default(join(repoRoot, 'dbt')),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; message: string; value: string | undefined }[]) {
+    super(
+      `invalid configuration:\n${problems
+        .map((p) => `  ${p.variable}=${JSON.stringify(p.value ?? '')}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '?');
+      return { variable, message: issue.message, value: input[variable] };
+    }),
+  );
+}
