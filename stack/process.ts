@@ -10,6 +10,8 @@ export interface PidRecord {
   pid: number;
   marker: string;
   startedAt: string;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat): unchanged by exec. */
+  startTicks?: number;
 }
 
 export function readPidFile(pidFile: string): PidRecord | undefined {
@@ -36,11 +38,14 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function commandLine(pid: number): string {
+/** Start time of a process in ticks since boot; with the pid, it names one process for good. */
+export function startTicks(pid: number): number | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
   } catch {
-    return '';
+    return undefined;
   }
 }
 
@@ -52,7 +57,7 @@ export function runningPid(pidFile: string): number | undefined {
     return undefined;
   }
   // The pid may have been reused by an unrelated process after a reboot or a crash.
-  if (isAlive(rec.pid) && commandLine(rec.pid).includes(rec.marker)) return rec.pid;
+  if (isAlive(rec.pid) && rec.startTicks !== undefined && startTicks(rec.pid) === rec.startTicks) return rec.pid;
   rmSync(pidFile, { force: true });
   return undefined;
 }
@@ -72,7 +77,7 @@ export function startDetached(spec: LaunchSpec, logFile: string, pidFile: string
     });
     if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
     child.unref();
-    const rec: PidRecord = { pid: child.pid, marker, startedAt: new Date().toISOString() };
+    const rec: PidRecord = { pid: child.pid, marker, startedAt: new Date().toISOString(), startTicks: startTicks(child.pid) };
     writeFileSync(pidFile, `${JSON.stringify(rec)}\n`);
     return child.pid;
   } finally {

@@ -1,0 +1,78 @@
+// HDFS through WebHDFS with the `webhdfs` client (which follows the NameNode's redirect to the
+// DataNode for reads and writes), as promises.
+import WebHDFS from 'webhdfs';
+import type { Config } from '../config.ts';
+
+export interface HdfsFileStatus {
+  pathSuffix: string;
+  type: 'FILE' | 'DIRECTORY' | 'SYMLINK';
+  length: number;
+  modificationTime: number;
+}
+
+interface RawClient {
+  writeFile(path: string, data: Buffer | string, append: boolean, opts: object, cb: (err: Error | null) => void): unknown;
+  readFile(path: string, cb: (err: Error | null, data: Buffer) => void): unknown;
+  readdir(path: string, cb: (err: Error | null, files: HdfsFileStatus[]) => void): unknown;
+  mkdir(path: string, mode: string | undefined, cb: (err: Error | null) => void): unknown;
+  rename(path: string, destination: string, cb: (err: Error | null) => void): unknown;
+  stat(path: string, cb: (err: Error | null, status: HdfsFileStatus) => void): unknown;
+  unlink(path: string, recursive: boolean, cb: (err: Error | null) => void): unknown;
+}
+
+const call = <T>(fn: (cb: (err: Error | null, value?: T) => void) => unknown): Promise<T> =>
+  new Promise((resolve, reject) => {
+    fn((err, value) => (err ? reject(err) : resolve(value as T)));
+  });
+
+export class Hdfs {
+  private readonly raw: RawClient;
+
+  constructor(config: Pick<Config, 'WEBHDFS_URL' | 'HDFS_USER'>) {
+    const url = new URL(config.WEBHDFS_URL);
+    this.raw = (WebHDFS as unknown as { createClient(o: object, r?: object): RawClient }).createClient(
+      { user: config.HDFS_USER, host: url.hostname, port: Number(url.port || 80), path: '/webhdfs/v1', protocol: url.protocol.replace(':', '') },
+      { timeout: 30_000 },
+    );
+  }
+
+  /** Creates or overwrites a file (parents are created). */
+  writeFile(path: string, data: Buffer | string): Promise<void> {
+    return call((cb) => this.raw.writeFile(path, data, false, { overwrite: true }, cb));
+  }
+
+  appendFile(path: string, data: Buffer | string): Promise<void> {
+    return call((cb) => this.raw.writeFile(path, data, true, {}, cb));
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return call((cb) => this.raw.readFile(path, cb));
+  }
+
+  list(path: string): Promise<HdfsFileStatus[]> {
+    return call((cb) => this.raw.readdir(path, cb));
+  }
+
+  mkdirs(path: string): Promise<void> {
+    return call((cb) => this.raw.mkdir(path, undefined, cb));
+  }
+
+  async stat(path: string): Promise<HdfsFileStatus | undefined> {
+    try {
+      return await call<HdfsFileStatus>((cb) => this.raw.stat(path, cb));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'FileNotFoundException' || /not found|does not exist/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Renames; WebHDFS answers `false` rather than an error when it cannot, so the result is checked. */
+  async rename(from: string, to: string): Promise<void> {
+    await call((cb) => this.raw.rename(from, to, cb));
+    if (!(await this.stat(to))) throw new Error(`HDFS rename ${from} -> ${to} did not happen`);
+  }
+
+  remove(path: string, recursive = false): Promise<void> {
+    return call((cb) => this.raw.unlink(path, recursive, cb));
+  }
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
+
+function problemsOf(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('defaults match the local stack', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.KAFKA_BROKERS, ['127.0.0.1:9092']);
+    assert.equal(c.WEBHDFS_URL, 'http://127.0.0.1:9870');
+    assert.deepEqual(c.CASSANDRA_CONTACT_POINTS, ['127.0.0.1']);
+    assert.equal(c.CASSANDRA_LOCAL_DC, 'datacenter1');
+    assert.equal(c.PGHOST, '127.0.0.1');
+    assert.equal(c.PGPORT, 5432);
+    assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:7233');
+    assert.equal(c.KAFKA_TOPIC, 'LogEvents');
+  });
+
+  it('reads lists and numbers from strings', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', PGPORT: '6543', CASSANDRA_CONTACT_POINTS: 'h1,h2:9043' });
+    assert.deepEqual(c.KAFKA_BROKERS, ['a:1', 'b:2']);
+    assert.equal(c.PGPORT, 6543);
+    assert.deepEqual(c.CASSANDRA_CONTACT_POINTS, ['h1', 'h2:9043']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(loadConfig({ PGPORT: '' }).PGPORT, 5432);
+  });
+
+  const invalid: [string, string, RegExp][] = [
+    ['KAFKA_BROKERS', 'localhost', /host:port/],
+    ['KAFKA_BROKERS', '127.0.0.1:99999', /host:port/],
+    ['PGPORT', 'abc', /port number/],
+    ['PGPORT', '70000', /port number/],
+    ['PGPORT', '12.5', /port number/],
+    ['WEBHDFS_URL', 'namenode:9870', /http\(s\) URL/],
+    ['TEMPORAL_ADDRESS', 'http://x', /host:port/],
+    ['CASSANDRA_KEYSPACE', 'Bad-Name', /keyspace name/],
+    ['CASSANDRA_CONTACT_POINTS', 'a b', /list of hosts/],
+    ['LOG_LEVEL', 'loud', /one of fatal/],
+  ];
+  for (const [variable, value, expected] of invalid) {
+    it(`rejects ${variable}=${value} with a message naming it`, () => {
+      const err = problemsOf({ [variable]: value });
+      assert.equal(err.problems.length, 1);
+      assert.equal(err.problems[0]?.variable, variable);
+      assert.match(err.problems[0]?.message ?? '', expected);
+      assert.match(err.message, new RegExp(`${variable}=`));
+    });
+  }
+
+  it('names every bad variable at once', () => {
+    const err = problemsOf({ PGPORT: 'x', KAFKA_BROKERS: 'y' });
+    assert.deepEqual(err.problems.map((p) => p.variable).sort(), ['KAFKA_BROKERS', 'PGPORT']);
+  });
+});
