@@ -1,7 +1,8 @@
 // `logpipe dbt …`: dbt with the project's profile and project folder, from any directory; its
 // target/ and logs/ go to the data directory.
-import { execa } from 'execa';
+
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { repoRoot } from '../lib/config.ts';
 import { dbtBin } from '../stack/dbt.ts';
 import type { StackContext } from '../stack/types.ts';

@@ -2,7 +2,10 @@
 // until Ctrl-C.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
-export function followLogs(files: Record<string, string>, out: NodeJS.WritableStream = process.stdout): () => void {
+export function followLogs(
+  files: Record<string, string>,
+  out: NodeJS.WritableStream = process.stdout,
+): () => void {
   const offsets = new Map<string, number>();
   for (const file of Object.values(files)) {
     try {

@@ -2,14 +2,28 @@
 import type { ServiceStatus } from '../stack/stack.ts';
 
 export function statusTable(services: ServiceStatus[]): string {
-  const rows = services.map((s) => [s.name, s.state, s.pid === null ? '-' : String(s.pid), s.port === null ? '-' : String(s.port), s.url ?? '-', s.log]);
+  const rows = services.map((s) => [
+    s.name,
+    s.state,
+    s.pid === null ? '-' : String(s.pid),
+    s.port === null ? '-' : String(s.port),
+    s.url ?? '-',
+    s.log,
+  ]);
   const header = ['SERVICE', 'STATE', 'PID', 'PORT', 'URL', 'LOG'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
   const down = services.filter((s) => s.state === 'down');
   if (down.length) {
-    out.push('', `down: ${down.map((s) => `${s.name} (${s.reason ?? 'not running'}; log: ${s.log})`).join(', ')}`);
+    out.push(
+      '',
+      `down: ${down.map((s) => `${s.name} (${s.reason ?? 'not running'}; log: ${s.log})`).join(', ')}`,
+    );
   }
   return out.join('\n');
 }

@@ -1,23 +1,40 @@
 // The `logpipe` command: the local stack, the pipeline, its environment and its tests.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config.ts';
-import { allServices, binDir, logFile, serviceStatus, stackContext, stackDown, stackStatus, stackUp, startServices, stopServices } from '../stack/stack.ts';
+import {
+  allServices,
+  binDir,
+  logFile,
+  serviceStatus,
+  stackContext,
+  stackDown,
+  stackStatus,
+  stackUp,
+  startServices,
+  stopServices,
+} from '../stack/stack.ts';
+import { runDbt } from './dbt-command.ts';
 import { envExports } from './env.ts';
 import { followLogs } from './follow.ts';
 import { statusTable } from './format.ts';
 import { pipelineProcesses } from './pipeline.ts';
 import { runTests } from './test-command.ts';
-import { runDbt } from './dbt-command.ts';
 
 function context() {
   return stackContext(loadConfig());
 }
 
 /** Stays in the foreground showing logs; Ctrl-C stops what this command started. */
-async function foreground(ctx: ReturnType<typeof context>, started: string[], names: string[]): Promise<void> {
+async function foreground(
+  ctx: ReturnType<typeof context>,
+  started: string[],
+  names: string[],
+): Promise<void> {
   const services = allServices().concat(pipelineProcesses({ producer: true }));
   const stop = followLogs(Object.fromEntries(names.map((n) => [n, logFile(ctx, n)])));
-  process.stdout.write(`logpipe is up; showing logs (Ctrl-C stops the ${started.length} process(es) started now)\n`);
+  process.stdout.write(
+    `logpipe is up; showing logs (Ctrl-C stops the ${started.length} process(es) started now)\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -31,10 +48,14 @@ async function foreground(ctx: ReturnType<typeof context>, started: string[], na
 }
 
 const program = new Command('logpipe')
-  .description('E-commerce event logs from Kafka to HDFS, Cassandra and a PostgreSQL star schema, on Temporal')
+  .description(
+    'E-commerce event logs from Kafka to HDFS, Cassandra and a PostgreSQL star schema, on Temporal',
+  )
   .showHelpAfterError();
 
-const stack = program.command('stack').description('the six components only: Kafka, HDFS, Cassandra, PostgreSQL, Temporal, dbt');
+const stack = program
+  .command('stack')
+  .description('the six components only: Kafka, HDFS, Cassandra, PostgreSQL, Temporal, dbt');
 
 stack
   .command('up')
@@ -44,10 +65,16 @@ stack
     const ctx = context();
     const started = await stackUp(ctx);
     if (opts.detach) {
-      process.stdout.write(`stack is up (${started.length ? `started: ${started.join(', ')}` : 'everything was already running'})\n`);
+      process.stdout.write(
+        `stack is up (${started.length ? `started: ${started.join(', ')}` : 'everything was already running'})\n`,
+      );
       return;
     }
-    await foreground(ctx, started, allServices().map((s) => s.name));
+    await foreground(
+      ctx,
+      started,
+      allServices().map((s) => s.name),
+    );
   });
 
 stack
@@ -79,10 +106,16 @@ program
     const processes = pipelineProcesses({ producer: opts.producer });
     started.push(...(await startServices(ctx, processes)));
     if (opts.detach) {
-      process.stdout.write(`logpipe is up (${started.length ? `started: ${started.join(', ')}` : 'everything was already running'})\n`);
+      process.stdout.write(
+        `logpipe is up (${started.length ? `started: ${started.join(', ')}` : 'everything was already running'})\n`,
+      );
       return;
     }
-    await foreground(ctx, started, [...allServices(), ...processes].map((s) => s.name));
+    await foreground(
+      ctx,
+      started,
+      [...allServices(), ...processes].map((s) => s.name),
+    );
   });
 
 program
@@ -101,7 +134,10 @@ program
   .option('--json', 'machine-readable')
   .action(async (opts: { json?: boolean }) => {
     const ctx = context();
-    const services = [...(await stackStatus(ctx)), ...(await Promise.all(pipelineProcesses({ producer: true }).map((s) => serviceStatus(ctx, s))))];
+    const services = [
+      ...(await stackStatus(ctx)),
+      ...(await Promise.all(pipelineProcesses({ producer: true }).map((s) => serviceStatus(ctx, s)))),
+    ];
     process.stdout.write(opts.json ? `${JSON.stringify({ services })}\n` : `${statusTable(services)}\n`);
     if (services.some((s) => s.state === 'down')) process.exitCode = 3;
   });

@@ -24,7 +24,10 @@ function testFiles(dir: string): string[] {
   });
 }
 
-export async function runTests(ctx: StackContext, opts: { unitOnly: boolean; files: string[] }): Promise<number> {
+export async function runTests(
+  ctx: StackContext,
+  opts: { unitOnly: boolean; files: string[] },
+): Promise<number> {
   const files = opts.files.length
     ? opts.files.map((f) => join(process.cwd(), f))
     : (opts.unitOnly ? SUITES.slice(0, 1) : SUITES).flatMap((s) => testFiles(join(repoRoot, s)));

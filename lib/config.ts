@@ -40,7 +40,9 @@ const port = z.coerce
 const httpUrl = z
   .string()
   .trim()
-  .refine((s) => /^https?:\/\/[^/\s]+/.test(s), { message: 'expected an http(s) URL, e.g. http://127.0.0.1:9870' })
+  .refine((s) => /^https?:\/\/[^/\s]+/.test(s), {
+    message: 'expected an http(s) URL, e.g. http://127.0.0.1:9870',
+  })
   .transform((s) => s.replace(/\/+$/, ''));
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
@@ -52,7 +54,9 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 /** Every variable logpipe reads, with its default and the form it expects. */
 export const configSchema = z.object({
   LOGPIPE_DATA_DIR: nonEmpty.default(join(repoRoot, '.logpipe')),
-  LOGPIPE_CACHE_DIR: nonEmpty.default(join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logpipe')),
+  LOGPIPE_CACHE_DIR: nonEmpty.default(
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logpipe'),
+  ),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
   KAFKA_TOPIC: nonEmpty.default('LogEvents'),

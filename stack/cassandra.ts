@@ -108,7 +108,13 @@ export const cassandra: StackComponent = {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
     await ctx.progress.step('cassandra', `resolving cassandra-all ${VERSION} from Maven Central`, log, () =>
-      resolveJars('cassandra', [{ groupId: 'org.apache.cassandra', artifactId: 'cassandra-all', version: VERSION }], home(ctx), ctx.cacheDir, log),
+      resolveJars(
+        'cassandra',
+        [{ groupId: 'org.apache.cassandra', artifactId: 'cassandra-all', version: VERSION }],
+        home(ctx),
+        ctx.cacheDir,
+        log,
+      ),
     );
     markProvisioned(home(ctx));
   },

@@ -8,7 +8,8 @@ import type { StackComponent, StackContext } from './types.ts';
 export const DBT_CORE_VERSION = '1.10.15';
 export const DBT_POSTGRES_VERSION = '1.9.1';
 
-const home = (ctx: StackContext) => join(ctx.cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
+const home = (ctx: StackContext) =>
+  join(ctx.cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
 export const dbtBin = (ctx: StackContext) => join(home(ctx), 'bin', 'dbt');
 
 export const dbt: StackComponent = {
@@ -17,10 +18,25 @@ export const dbt: StackComponent = {
   async provision(ctx) {
     if (isProvisioned(home(ctx)) && existsSync(dbtBin(ctx))) return;
     const log = join(home(ctx), '..', `dbt-${DBT_CORE_VERSION}-provision.log`);
-    await ctx.progress.step('dbt', `installing dbt-core ${DBT_CORE_VERSION} and dbt-postgres ${DBT_POSTGRES_VERSION} from PyPI`, log, async () => {
-      await runLogged('python3', ['-m', 'venv', '--clear', home(ctx)], log);
-      await runLogged(join(home(ctx), 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `dbt-core==${DBT_CORE_VERSION}`, `dbt-postgres==${DBT_POSTGRES_VERSION}`], log);
-    });
+    await ctx.progress.step(
+      'dbt',
+      `installing dbt-core ${DBT_CORE_VERSION} and dbt-postgres ${DBT_POSTGRES_VERSION} from PyPI`,
+      log,
+      async () => {
+        await runLogged('python3', ['-m', 'venv', '--clear', home(ctx)], log);
+        await runLogged(
+          join(home(ctx), 'bin', 'pip'),
+          [
+            'install',
+            '--disable-pip-version-check',
+            '-q',
+            `dbt-core==${DBT_CORE_VERSION}`,
+            `dbt-postgres==${DBT_POSTGRES_VERSION}`,
+          ],
+          log,
+        );
+      },
+    );
     markProvisioned(home(ctx));
   },
   tools: (ctx) => ({ dbt: dbtBin(ctx) }),

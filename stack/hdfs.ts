@@ -17,9 +17,15 @@ const confDir = (ctx: StackContext) => join(dir(ctx), 'conf');
 const cp = (ctx: StackContext) => classpath(confDir(ctx), jarsIn(join(home(ctx), 'libs')));
 
 // Hadoop 3.4 on Java 17 needs these, as its own scripts add them.
-const JAVA17_OPENS = ['java.lang', 'java.util', 'java.lang.reflect', 'java.io', 'java.net', 'sun.nio.ch', 'java.util.concurrent'].flatMap(
-  (p) => ['--add-opens', `java.base/${p}=ALL-UNNAMED`],
-);
+const JAVA17_OPENS = [
+  'java.lang',
+  'java.util',
+  'java.lang.reflect',
+  'java.io',
+  'java.net',
+  'sun.nio.ch',
+  'java.util.concurrent',
+].flatMap((p) => ['--add-opens', `java.base/${p}=ALL-UNNAMED`]);
 
 function property(name: string, value: string | number): string {
   return `  <property><name>${name}</name><value>${value}</value></property>`;
@@ -91,7 +97,9 @@ interface JmxAnswer {
 }
 
 async function nameNodeBean(name: string): Promise<Record<string, unknown> | undefined> {
-  const res = await httpJson<JmxAnswer>(`http://127.0.0.1:${HDFS_PORTS.http}/jmx?qry=Hadoop:service=NameNode,name=${name}`);
+  const res = await httpJson<JmxAnswer>(
+    `http://127.0.0.1:${HDFS_PORTS.http}/jmx?qry=Hadoop:service=NameNode,name=${name}`,
+  );
   return res?.beans?.[0];
 }
 
@@ -106,9 +114,14 @@ const nameNode: ServiceDef = {
     writeConfig(ctx);
     if (!existsSync(join(dir(ctx), 'name', 'current', 'VERSION'))) {
       const spec = javaLaunch(ctx, 'org.apache.hadoop.hdfs.server.namenode.NameNode', '256m');
-      await runLogged(spec.command, [...spec.args, '-format', '-nonInteractive', '-clusterid', 'logpipe'], join(dir(ctx), 'format.log'), {
-        env: spec.env,
-      });
+      await runLogged(
+        spec.command,
+        [...spec.args, '-format', '-nonInteractive', '-clusterid', 'logpipe'],
+        join(dir(ctx), 'format.log'),
+        {
+          env: spec.env,
+        },
+      );
     }
     return javaLaunch(ctx, 'org.apache.hadoop.hdfs.server.namenode.NameNode', '384m');
   },
@@ -146,23 +159,38 @@ export const hdfs: StackComponent = {
   async provision(ctx) {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
-    const hadoop = (artifactId: string, classifier?: string) => ({ groupId: 'org.apache.hadoop', artifactId, version: VERSION, classifier });
+    const hadoop = (artifactId: string, classifier?: string) => ({
+      groupId: 'org.apache.hadoop',
+      artifactId,
+      version: VERSION,
+      classifier,
+    });
     await ctx.progress.step('hdfs', `resolving Hadoop ${VERSION} from Maven Central`, log, () =>
       resolveJars(
         'hadoop',
-        [hadoop('hadoop-common'), hadoop('hadoop-hdfs'), hadoop('hadoop-hdfs-client'), hadoop('hadoop-hdfs', 'tests')],
+        [
+          hadoop('hadoop-common'),
+          hadoop('hadoop-hdfs'),
+          hadoop('hadoop-hdfs-client'),
+          hadoop('hadoop-hdfs', 'tests'),
+        ],
         home(ctx),
         ctx.cacheDir,
         log,
       ),
     );
     // `hdfs-dfs -ls /` and friends, the FsShell of `hdfs dfs`.
-    writeJavaWrappers(join(home(ctx), 'bin'), classpath(jarsIn(join(home(ctx), 'libs'))), { 'hdfs-dfs': 'org.apache.hadoop.fs.FsShell' }, [
-      '-Xmx256m',
-      `-Dfs.defaultFS=hdfs://127.0.0.1:${HDFS_PORTS.rpc}`,
-      '-Dhadoop.root.logger=WARN,console',
-      `-Dhadoop.home.dir=${home(ctx)}`,
-    ]);
+    writeJavaWrappers(
+      join(home(ctx), 'bin'),
+      classpath(jarsIn(join(home(ctx), 'libs'))),
+      { 'hdfs-dfs': 'org.apache.hadoop.fs.FsShell' },
+      [
+        '-Xmx256m',
+        `-Dfs.defaultFS=hdfs://127.0.0.1:${HDFS_PORTS.rpc}`,
+        '-Dhadoop.root.logger=WARN,console',
+        `-Dhadoop.home.dir=${home(ctx)}`,
+      ],
+    );
     markProvisioned(home(ctx));
   },
   tools: (ctx) => ({ 'hdfs-dfs': join(home(ctx), 'bin', 'hdfs-dfs') }),

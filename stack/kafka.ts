@@ -45,8 +45,14 @@ export const kafka: StackComponent = {
       ),
     );
     const log4j = join(home(ctx), 'tools-log4j.properties');
-    writeFileSync(log4j, 'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
-    writeJavaWrappers(join(home(ctx), 'bin'), cp(ctx), KAFKA_TOOLS, ['-Xmx256m', `-Dlog4j.configuration=file:${log4j}`]);
+    writeFileSync(
+      log4j,
+      'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n',
+    );
+    writeJavaWrappers(join(home(ctx), 'bin'), cp(ctx), KAFKA_TOOLS, [
+      '-Xmx256m',
+      `-Dlog4j.configuration=file:${log4j}`,
+    ]);
     markProvisioned(home(ctx));
   },
   tools: (ctx) => Object.fromEntries(Object.keys(KAFKA_TOOLS).map((t) => [t, join(home(ctx), 'bin', t)])),
@@ -95,7 +101,18 @@ export const kafka: StackComponent = {
         if (!existsSync(join(d, 'data', 'meta.properties'))) {
           await runLogged(
             'java',
-            [`-Dlog4j.configuration=file:${log4j}`, '-cp', cp(ctx), 'kafka.tools.StorageTool', 'format', '-t', Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url'), '-c', props, '--ignore-formatted'],
+            [
+              `-Dlog4j.configuration=file:${log4j}`,
+              '-cp',
+              cp(ctx),
+              'kafka.tools.StorageTool',
+              'format',
+              '-t',
+              Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url'),
+              '-c',
+              props,
+              '--ignore-formatted',
+            ],
             join(d, 'format.log'),
           );
         }
@@ -117,7 +134,7 @@ export const kafka: StackComponent = {
           cwd: d,
         };
       },
-      async ready(ctx) {
+      async ready() {
         const client = new Kafka({
           clientId: 'logpipe-stack',
           brokers: [`127.0.0.1:${BROKER_PORT}`],

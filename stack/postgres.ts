@@ -2,7 +2,16 @@
 // stack runs as root it runs PostgreSQL as a system user `logpipe` that owns only its data folder.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { runLogged } from './provision.ts';
@@ -28,7 +37,9 @@ function osUser(): { uid: number; gid: number } | undefined {
   try {
     execFileSync('id', ['-u', OS_USER], { stdio: 'ignore' });
   } catch {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OS_USER], { stdio: 'ignore' });
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OS_USER], {
+      stdio: 'ignore',
+    });
   }
   const uid = Number(execFileSync('id', ['-u', OS_USER]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', OS_USER]).toString().trim());
@@ -66,7 +77,12 @@ function clusterDir(ctx: StackContext): string {
   return outside;
 }
 
-async function query<T extends pg.QueryResultRow>(ctx: StackContext, database: string, sql: string, values: unknown[] = []) {
+async function query<T extends pg.QueryResultRow>(
+  ctx: StackContext,
+  database: string,
+  sql: string,
+  values: unknown[] = [],
+) {
   const client = new pg.Client({
     host: '127.0.0.1',
     port: PORT,
@@ -90,7 +106,9 @@ export const postgres: StackComponent = {
     if (postgresBinDir()) return;
     const log = join(ctx.cacheDir, 'postgres-provision.log');
     if (!isRoot()) {
-      throw new Error('PostgreSQL is not installed: run `sudo apt-get install -y postgresql` (Debian) and try again');
+      throw new Error(
+        'PostgreSQL is not installed: run `sudo apt-get install -y postgresql` (Debian) and try again',
+      );
     }
     await ctx.progress.step('postgres', "installing Debian's postgresql package", log, async () => {
       await runLogged('apt-get', ['update'], log);
@@ -98,7 +116,8 @@ export const postgres: StackComponent = {
         env: { DEBIAN_FRONTEND: 'noninteractive' },
       });
     });
-    if (!postgresBinDir()) throw new Error('postgresql installed, but no server binary under /usr/lib/postgresql');
+    if (!postgresBinDir())
+      throw new Error('postgresql installed, but no server binary under /usr/lib/postgresql');
   },
   tools: () => ({}),
   services: [
@@ -124,7 +143,18 @@ export const postgres: StackComponent = {
           writeFileSync(pwfile, `${ctx.config.PGPASSWORD}\n`, { mode: 0o600 });
           if (user) chownSync(pwfile, user.uid, user.gid);
           try {
-            const args = ['-D', data, '-U', ctx.config.PGUSER, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=peer', '-E', 'UTF8', '--locale=C.UTF-8'];
+            const args = [
+              '-D',
+              data,
+              '-U',
+              ctx.config.PGUSER,
+              `--pwfile=${pwfile}`,
+              '--auth-host=scram-sha-256',
+              '--auth-local=peer',
+              '-E',
+              'UTF8',
+              '--locale=C.UTF-8',
+            ];
             const log = join(ctx.dataDir, 'postgres', 'initdb.log');
             if (user) await runLogged('runuser', ['-u', OS_USER, '--', join(bin, 'initdb'), ...args], log);
             else await runLogged(join(bin, 'initdb'), args, log);
@@ -168,9 +198,9 @@ export const postgres: StackComponent = {
       async afterStart(ctx) {
         const db = ctx.config.PGDATABASE;
         const exists = await query(ctx, 'postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-        if (exists.rowCount === 0) await query(ctx, 'postgres', `CREATE DATABASE "${db.replaceAll('"', '""')}"`);
+        if (exists.rowCount === 0)
+          await query(ctx, 'postgres', `CREATE DATABASE "${db.replaceAll('"', '""')}"`);
       },
     },
   ],
 };
-

@@ -57,7 +57,8 @@ export function runningPid(pidFile: string): number | undefined {
     return undefined;
   }
   // The pid may have been reused by an unrelated process after a reboot or a crash.
-  if (isAlive(rec.pid) && rec.startTicks !== undefined && startTicks(rec.pid) === rec.startTicks) return rec.pid;
+  if (isAlive(rec.pid) && rec.startTicks !== undefined && startTicks(rec.pid) === rec.startTicks)
+    return rec.pid;
   rmSync(pidFile, { force: true });
   return undefined;
 }
@@ -77,7 +78,12 @@ export function startDetached(spec: LaunchSpec, logFile: string, pidFile: string
     });
     if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
     child.unref();
-    const rec: PidRecord = { pid: child.pid, marker, startedAt: new Date().toISOString(), startTicks: startTicks(child.pid) };
+    const rec: PidRecord = {
+      pid: child.pid,
+      marker,
+      startedAt: new Date().toISOString(),
+      startTicks: startTicks(child.pid),
+    };
     writeFileSync(pidFile, `${JSON.stringify(rec)}\n`);
     return child.pid;
   } finally {
@@ -111,7 +117,10 @@ export async function stopProcess(pid: number, signal: NodeJS.Signals, timeoutMs
 
 export function tailFile(file: string, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no log)';
   }

@@ -34,7 +34,9 @@ export async function runLogged(
     child.all?.pipe(log, { end: false });
     await child;
   } catch (err) {
-    throw new Error(`${command} ${args.join(' ')} exited with an error (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited with an error (${(err as Error).message.split('\n')[0]})`,
+    );
   } finally {
     await new Promise((r) => log.end(r));
   }

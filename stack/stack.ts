@@ -1,6 +1,6 @@
 // The local stack as a whole: provision every component, start services in dependency order
 // (idempotently: what runs is left alone), stop them in reverse, and report their state.
-import { mkdirSync, rmSync, readlinkSync, lstatSync, symlinkSync, unlinkSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../lib/config.ts';
@@ -60,19 +60,24 @@ function linkTools(ctx: StackContext, only: StackComponent[]): void {
   }
 }
 
-export const allServices = (list: StackComponent[] = components): ServiceDef[] => list.flatMap((c) => c.services);
+export const allServices = (list: StackComponent[] = components): ServiceDef[] =>
+  list.flatMap((c) => c.services);
 
 async function waitReady(ctx: StackContext, svc: ServiceDef, pid: number): Promise<void> {
   const timeout = svc.startTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     if (runningPid(pidFile(ctx, svc.name)) !== pid) {
-      throw new Error(`${svc.name} exited during startup; log: ${logFile(ctx, svc.name)}\n${tailFile(logFile(ctx, svc.name))}`);
+      throw new Error(
+        `${svc.name} exited during startup; log: ${logFile(ctx, svc.name)}\n${tailFile(logFile(ctx, svc.name))}`,
+      );
     }
     if (await svc.ready(ctx)) return;
     await sleep(500);
   }
-  throw new Error(`${svc.name} did not become ready within ${timeout / 1000} s; log: ${logFile(ctx, svc.name)}`);
+  throw new Error(
+    `${svc.name} did not become ready within ${timeout / 1000} s; log: ${logFile(ctx, svc.name)}`,
+  );
 }
 
 /** Starts one service unless it already runs; returns whether it was started now. */
@@ -100,7 +105,9 @@ export async function startServices(ctx: StackContext, services: ServiceDef[]): 
     let p = done.get(svc.name);
     if (!p) {
       p = (async () => {
-        await Promise.all((svc.after ?? []).flatMap((n) => (byName.has(n) ? [start(byName.get(n) as ServiceDef)] : [])));
+        await Promise.all(
+          (svc.after ?? []).flatMap((n) => (byName.has(n) ? [start(byName.get(n) as ServiceDef)] : [])),
+        );
         if (await startService(ctx, svc)) started.push(svc.name);
       })();
       done.set(svc.name, p);

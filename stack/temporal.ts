@@ -32,8 +32,11 @@ export const temporal: StackComponent = {
     if (!isProvisioned(cliHome(ctx))) {
       const log = join(cliHome(ctx), 'provision.log');
       mkdirSync(cliHome(ctx), { recursive: true });
-      await ctx.progress.step('temporal', `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (several minutes)`, log, () =>
-        goInstall(`github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`, cliHome(ctx), log),
+      await ctx.progress.step(
+        'temporal',
+        `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (several minutes)`,
+        log,
+        () => goInstall(`github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`, cliHome(ctx), log),
       );
       markProvisioned(cliHome(ctx));
     }
@@ -47,7 +50,10 @@ export const temporal: StackComponent = {
         );
         markProvisioned(tctlHome(ctx));
       } catch (err) {
-        ctx.progress.info('temporal', `tctl is not available (${(err as Error).message.split('\n')[0]}); use \`temporal schedule …\` instead. Log: ${log}`);
+        ctx.progress.info(
+          'temporal',
+          `tctl is not available (${(err as Error).message.split('\n')[0]}); use \`temporal schedule …\` instead. Log: ${log}`,
+        );
         writeFileSync(join(tctlHome(ctx), '.unavailable'), `${new Date().toISOString()}\n`);
       }
     }
@@ -84,7 +90,9 @@ export const temporal: StackComponent = {
             '--db-filename',
             join(dir(ctx), 'temporal.db'),
             // The dev server always has `default`; any other configured namespace is registered.
-            ...(ctx.config.TEMPORAL_NAMESPACE === 'default' ? [] : ['--namespace', ctx.config.TEMPORAL_NAMESPACE]),
+            ...(ctx.config.TEMPORAL_NAMESPACE === 'default'
+              ? []
+              : ['--namespace', ctx.config.TEMPORAL_NAMESPACE]),
             '--log-level',
             'warn',
           ],

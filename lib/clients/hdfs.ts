@@ -11,7 +11,13 @@ export interface HdfsFileStatus {
 }
 
 interface RawClient {
-  writeFile(path: string, data: Buffer | string, append: boolean, opts: object, cb: (err: Error | null) => void): unknown;
+  writeFile(
+    path: string,
+    data: Buffer | string,
+    append: boolean,
+    opts: object,
+    cb: (err: Error | null) => void,
+  ): unknown;
   readFile(path: string, cb: (err: Error | null, data: Buffer) => void): unknown;
   readdir(path: string, cb: (err: Error | null, files: HdfsFileStatus[]) => void): unknown;
   mkdir(path: string, mode: string | undefined, cb: (err: Error | null) => void): unknown;
@@ -31,7 +37,13 @@ export class Hdfs {
   constructor(config: Pick<Config, 'WEBHDFS_URL' | 'HDFS_USER'>) {
     const url = new URL(config.WEBHDFS_URL);
     this.raw = (WebHDFS as unknown as { createClient(o: object, r?: object): RawClient }).createClient(
-      { user: config.HDFS_USER, host: url.hostname, port: Number(url.port || 80), path: '/webhdfs/v1', protocol: url.protocol.replace(':', '') },
+      {
+        user: config.HDFS_USER,
+        host: url.hostname,
+        port: Number(url.port || 80),
+        path: '/webhdfs/v1',
+        protocol: url.protocol.replace(':', ''),
+      },
       { timeout: 30_000 },
     );
   }
@@ -61,7 +73,11 @@ export class Hdfs {
     try {
       return await call<HdfsFileStatus>((cb) => this.raw.stat(path, cb));
     } catch (err) {
-      if ((err as { name?: string }).name === 'FileNotFoundException' || /not found|does not exist/i.test((err as Error).message)) return undefined;
+      if (
+        (err as { name?: string }).name === 'FileNotFoundException' ||
+        /not found|does not exist/i.test((err as Error).message)
+      )
+        return undefined;
       throw err;
     }
   }

@@ -2,7 +2,10 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 
-export function createPgPool(config: Pick<Config, 'PGHOST' | 'PGPORT' | 'PGUSER' | 'PGPASSWORD' | 'PGDATABASE'>, max = 5): pg.Pool {
+export function createPgPool(
+  config: Pick<Config, 'PGHOST' | 'PGPORT' | 'PGUSER' | 'PGPASSWORD' | 'PGDATABASE'>,
+  max = 5,
+): pg.Pool {
   return new pg.Pool({
     host: config.PGHOST,
     port: config.PGPORT,

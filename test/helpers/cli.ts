@@ -9,11 +9,20 @@ export interface CliResult {
   stderr: string;
 }
 
-export function logpipe(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 600_000): Promise<CliResult> {
+export function logpipe(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 600_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(join(repoRoot, 'logpipe'), args, { env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      join(repoRoot, 'logpipe'),
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

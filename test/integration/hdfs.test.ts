@@ -22,10 +22,13 @@ describe('HDFS (real NameNode and DataNode, WebHDFS)', () => {
   });
 
   it('the NameNode answers with a redirect to the DataNode for writes', async () => {
-    const res = await fetch(`${config.WEBHDFS_URL}/webhdfs/v1${dir}/redirect.txt?op=CREATE&user.name=${config.HDFS_USER}`, {
-      method: 'PUT',
-      redirect: 'manual',
-    });
+    const res = await fetch(
+      `${config.WEBHDFS_URL}/webhdfs/v1${dir}/redirect.txt?op=CREATE&user.name=${config.HDFS_USER}`,
+      {
+        method: 'PUT',
+        redirect: 'manual',
+      },
+    );
     assert.equal(res.status, 307);
     assert.match(res.headers.get('location') ?? '', /^http:\/\/127\.0\.0\.1:9864\/webhdfs\/v1\//);
   });

@@ -18,13 +18,24 @@ describe('Kafka (real broker, kafkajs)', () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     await assert.rejects(
-      producer.send({ topic: `never-created-${randomUUID()}`, messages: [{ value: 'x' }], acks: -1, timeout: 3000 }),
+      producer.send({
+        topic: `never-created-${randomUUID()}`,
+        messages: [{ value: 'x' }],
+        acks: -1,
+        timeout: 3000,
+      }),
     );
     await producer.disconnect();
   });
 
   it('creates a topic and round-trips a message', async () => {
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true }), true);
+    assert.equal(
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+        waitForLeaders: true,
+      }),
+      true,
+    );
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     assert.equal(meta.topics[0]?.partitions.length, 3);
 

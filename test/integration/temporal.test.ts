@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { fileURLToPath } from 'node:url';
+import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -16,7 +16,9 @@ const bin = (name: string) => join(config.LOGPIPE_DATA_DIR, 'bin', name);
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
   );
 }
 
@@ -38,7 +40,11 @@ describe('Temporal (real dev server, TypeScript SDK)', () => {
       activities,
     });
     const result = await worker.runUntil(
-      client.workflow.execute('echoWorkflow', { taskQueue, workflowId: `echo-${randomUUID()}`, args: ['logpipe'] }),
+      client.workflow.execute('echoWorkflow', {
+        taskQueue,
+        workflowId: `echo-${randomUUID()}`,
+        args: ['logpipe'],
+      }),
     );
     await connection.close();
     assert.equal(result, 'LOGPIPE!');
@@ -60,7 +66,18 @@ describe('Temporal (real dev server, TypeScript SDK)', () => {
       assert.equal(desc.state.paused, true);
 
       const cli = JSON.parse(
-        await run(bin('temporal'), ['schedule', 'describe', '--schedule-id', scheduleId, '--address', config.TEMPORAL_ADDRESS, '--namespace', config.TEMPORAL_NAMESPACE, '-o', 'json']),
+        await run(bin('temporal'), [
+          'schedule',
+          'describe',
+          '--schedule-id',
+          scheduleId,
+          '--address',
+          config.TEMPORAL_ADDRESS,
+          '--namespace',
+          config.TEMPORAL_NAMESPACE,
+          '-o',
+          'json',
+        ]),
       ) as { schedule?: { spec?: { interval?: { interval?: string }[] } } };
       assert.equal(cli.schedule?.spec?.interval?.[0]?.interval, '600s');
     } finally {
@@ -71,7 +88,9 @@ describe('Temporal (real dev server, TypeScript SDK)', () => {
 
   it('tctl describes a schedule when tctl could be installed', async (t) => {
     if (!existsSync(bin('tctl'))) {
-      t.skip('tctl is not installed: the Go module proxy refuses github.com/temporalio/tctl (see stack/temporal.ts)');
+      t.skip(
+        'tctl is not installed: the Go module proxy refuses github.com/temporalio/tctl (see stack/temporal.ts)',
+      );
       return;
     }
     const scheduleId = `test-tctl-${randomUUID()}`;
@@ -82,7 +101,16 @@ describe('Temporal (real dev server, TypeScript SDK)', () => {
       state: { paused: true },
     });
     try {
-      const out = await run(bin('tctl'), ['--address', config.TEMPORAL_ADDRESS, '--namespace', config.TEMPORAL_NAMESPACE, 'schedule', 'describe', '--schedule-id', scheduleId]);
+      const out = await run(bin('tctl'), [
+        '--address',
+        config.TEMPORAL_ADDRESS,
+        '--namespace',
+        config.TEMPORAL_NAMESPACE,
+        'schedule',
+        'describe',
+        '--schedule-id',
+        scheduleId,
+      ]);
       assert.match(out, new RegExp(scheduleId));
     } finally {
       await handle.delete();

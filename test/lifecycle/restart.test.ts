@@ -14,7 +14,14 @@ const config = loadConfig();
 const STACK = ['postgres', 'kafka', 'hdfs-namenode', 'hdfs-datanode', 'cassandra', 'temporal'];
 
 interface StatusJson {
-  services: { name: string; state: string; pid: number | null; port: number | null; url: string | null; log: string }[];
+  services: {
+    name: string;
+    state: string;
+    pid: number | null;
+    port: number | null;
+    url: string | null;
+    log: string;
+  }[];
 }
 
 async function status(): Promise<{ code: number; json: StatusJson }> {
@@ -57,7 +64,9 @@ describe('stack lifecycle', () => {
     await new Hdfs(config).writeFile(hdfsFile, id);
 
     const cass = createCassandra(config);
-    await cass.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await cass.execute(
+      `CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
     await cass.execute(`CREATE TABLE ${keyspace}.t (id text PRIMARY KEY)`);
     await cass.execute(`INSERT INTO ${keyspace}.t (id) VALUES (?)`, [id], { prepare: true });
     await cass.shutdown();
@@ -110,7 +119,10 @@ describe('stack lifecycle', () => {
 
     const cass2 = createCassandra(config);
     const rs = await cass2.execute(`SELECT id FROM ${keyspace}.t`);
-    assert.deepEqual(rs.rows.map((r) => r.id), [id]);
+    assert.deepEqual(
+      rs.rows.map((r) => r.id),
+      [id],
+    );
     await cass2.execute(`DROP KEYSPACE ${keyspace}`);
     await cass2.shutdown();
 
@@ -131,7 +143,10 @@ describe('stack lifecycle', () => {
     const up = await logpipe(['up', '--detach', '--no-producer']);
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /everything was already running/);
-    assert.deepEqual((await status()).json.services.map((s) => [s.name, s.pid]), before);
+    assert.deepEqual(
+      (await status()).json.services.map((s) => [s.name, s.pid]),
+      before,
+    );
   });
 
   it('up starts again a server that died', async () => {

@@ -26,7 +26,11 @@ describe('configuration', () => {
   });
 
   it('reads lists and numbers from strings', () => {
-    const c = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', PGPORT: '6543', CASSANDRA_CONTACT_POINTS: 'h1,h2:9043' });
+    const c = loadConfig({
+      KAFKA_BROKERS: 'a:1, b:2',
+      PGPORT: '6543',
+      CASSANDRA_CONTACT_POINTS: 'h1,h2:9043',
+    });
     assert.deepEqual(c.KAFKA_BROKERS, ['a:1', 'b:2']);
     assert.equal(c.PGPORT, 6543);
     assert.deepEqual(c.CASSANDRA_CONTACT_POINTS, ['h1', 'h2:9043']);

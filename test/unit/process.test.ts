@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,7 +12,12 @@ describe('background processes', () => {
   it('starts detached, is found by its pid file, and stops on a signal', async () => {
     const pidFile = join(dir, 'sleep.pid');
     const log = join(dir, 'sleep.log');
-    const pid = startDetached({ command: 'bash', args: ['-c', 'echo started; exec sleep 300'] }, log, pidFile, 'sleep');
+    const pid = startDetached(
+      { command: 'bash', args: ['-c', 'echo started; exec sleep 300'] },
+      log,
+      pidFile,
+      'sleep',
+    );
     assert.equal(runningPid(pidFile), pid);
     const killed = await stopProcess(pid, 'SIGTERM', 5000);
     assert.equal(killed, false);
@@ -23,7 +28,12 @@ describe('background processes', () => {
   it('escalates to SIGKILL when a process ignores the stop signal', async () => {
     const pidFile = join(dir, 'stubborn.pid');
     const log = join(dir, 's.log');
-    const pid = startDetached({ command: 'bash', args: ['-c', "trap '' TERM; echo trapped; while true; do sleep 0.1; done"] }, log, pidFile, 'trap');
+    const pid = startDetached(
+      { command: 'bash', args: ['-c', "trap '' TERM; echo trapped; while true; do sleep 0.1; done"] },
+      log,
+      pidFile,
+      'trap',
+    );
     // Only once the trap is set does SIGTERM go unheard.
     while (!(existsSync(log) && readFileSync(log, 'utf8').includes('trapped'))) await sleep(20);
     assert.equal(await stopProcess(pid, 'SIGTERM', 500), true);
@@ -40,7 +50,10 @@ describe('background processes', () => {
   it('treats a pid reused by an unrelated process as stale', () => {
     const pidFile = join(dir, 'reused.pid');
     // Our own pid is alive, but it started at another time than the recorded process.
-    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, marker: 'CassandraDaemon', startedAt: '', startTicks: 1 }));
+    writeFileSync(
+      pidFile,
+      JSON.stringify({ pid: process.pid, marker: 'CassandraDaemon', startedAt: '', startTicks: 1 }),
+    );
     assert.equal(runningPid(pidFile), undefined);
   });
 
