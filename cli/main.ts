@@ -18,7 +18,15 @@ import { envExports } from './env.ts';
 import { followLogs } from './follow.ts';
 import { statusTable } from './format.ts';
 import { pipelineProcesses } from './pipeline.ts';
+import { parseDuration, produce } from './produce-command.ts';
 import { runTests } from './test-command.ts';
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`${flag} expects a positive number (got ${JSON.stringify(value)})`);
+  return n;
+}
 
 function context() {
   return stackContext(loadConfig());
@@ -140,6 +148,38 @@ program
     ];
     process.stdout.write(opts.json ? `${JSON.stringify({ services })}\n` : `${statusTable(services)}\n`);
     if (services.some((s) => s.state === 'down')) process.exitCode = 3;
+  });
+
+program
+  .command('produce')
+  .description('publish events to Kafka: generated (--count or --duration) or replayed from an NDJSON file')
+  .option('--count <n>', 'number of generated events', (v) => positiveNumber('--count', v))
+  .option('--duration <d>', 'produce for this long (30s, 5m, 1h)')
+  .option('--rate <r>', 'events per second (default: as fast as possible)', (v) =>
+    positiveNumber('--rate', v),
+  )
+  .option('--seed <s>', 'seed of the generator: the same seed gives the same events')
+  .option('--file <path>', 'send every line of this NDJSON file as is, malformed lines included')
+  .action(
+    async (opts: { count?: number; duration?: string; rate?: number; seed?: string; file?: string }) => {
+      const summary = await produce(loadConfig(), {
+        count: opts.count,
+        durationMs: opts.duration === undefined ? undefined : parseDuration(opts.duration),
+        rate: opts.rate,
+        seed: opts.seed,
+        file: opts.file,
+      });
+      if (summary.failed > 0) process.exitCode = 1;
+    },
+  );
+
+const worker = program.command('worker').description('run a pipeline worker in the foreground');
+worker
+  .command('stream')
+  .description('the streaming worker: Kafka to HDFS and Cassandra (several may run at once)')
+  .action(async () => {
+    const { runStreamingWorker } = await import('../workers/streaming-worker.ts');
+    await runStreamingWorker();
   });
 
 program

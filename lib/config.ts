@@ -47,6 +47,12 @@ const httpUrl = z
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
 
+const positiveInt = (expected: string) =>
+  z.coerce
+    .number({ message: `expected ${expected}` })
+    .int(`expected ${expected}`)
+    .positive(`expected ${expected}`);
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   message: 'expected one of fatal, error, warn, info, debug, trace, silent',
 });
@@ -60,6 +66,28 @@ export const configSchema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
   KAFKA_TOPIC: nonEmpty.default('LogEvents'),
+  /** Dead-letter topic; defaults to `${KAFKA_TOPIC}.dlq`. */
+  KAFKA_DLQ_TOPIC: nonEmpty.optional(),
+  KAFKA_PARTITIONS: positiveInt('a whole number of partitions, e.g. 6').default(6),
+  STREAM_GROUP_ID: nonEmpty.default('logpipe-streaming'),
+  /** Messages larger than this go to the dead-letter topic. */
+  MAX_EVENT_BYTES: positiveInt('a size in bytes, e.g. 65536').default(65_536),
+  HDFS_RAW_ROOT: z
+    .string()
+    .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/raw')
+    .default('/logpipe/raw'),
+  /** A partition's raw HDFS file is rolled when any of these is reached. */
+  HDFS_ROLL_MAX_EVENTS: positiveInt('a whole number of events, e.g. 50000').default(50_000),
+  HDFS_ROLL_MAX_BYTES: positiveInt('a size in bytes, e.g. 33554432').default(32 * 1024 * 1024),
+  HDFS_ROLL_MAX_AGE_MS: positiveInt('a duration in milliseconds, e.g. 10000').default(10_000),
+  /** 0 picks a free port (several workers on one host). */
+  STREAM_METRICS_PORT: z.coerce
+    .number({ message: 'expected a port number from 0 to 65535' })
+    .int('expected a port number from 0 to 65535')
+    .min(0, 'expected a port number from 0 to 65535')
+    .max(65535, 'expected a port number from 0 to 65535')
+    .default(9464),
+  STREAM_CASSANDRA_CONCURRENCY: positiveInt('a whole number, e.g. 64').default(64),
   WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
   HDFS_USER: nonEmpty.default('logpipe'),
   CASSANDRA_CONTACT_POINTS: hostList.default(['127.0.0.1']),
@@ -86,6 +114,9 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+export const dlqTopic = (c: Pick<Config, 'KAFKA_TOPIC' | 'KAFKA_DLQ_TOPIC'>) =>
+  c.KAFKA_DLQ_TOPIC ?? `${c.KAFKA_TOPIC}.dlq`;
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { variable: string; message: string; value: string | undefined }[]) {

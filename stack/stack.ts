@@ -138,12 +138,17 @@ export async function stopServices(ctx: StackContext, services: ServiceDef[]): P
 
 export async function serviceStatus(ctx: StackContext, svc: ServiceDef): Promise<ServiceStatus> {
   const pid = runningPid(pidFile(ctx, svc.name));
-  const base = { name: svc.name, port: svc.port, url: svc.url ?? null, log: logFile(ctx, svc.name) };
+  const base = { name: svc.name, port: svc.port ?? null, url: svc.url ?? null, log: logFile(ctx, svc.name) };
   if (pid === undefined) return { ...base, state: 'down', pid: null, reason: 'not running' };
   const ready = await svc.ready(ctx).catch(() => false);
   return ready
     ? { ...base, state: 'up', pid }
-    : { ...base, state: 'down', pid, reason: `process ${pid} runs but does not answer on port ${svc.port}` };
+    : {
+        ...base,
+        state: 'down',
+        pid,
+        reason: `process ${pid} runs but does not answer${svc.port ? ` on port ${svc.port}` : ''}`,
+      };
 }
 
 export async function stackUp(ctx: StackContext): Promise<string[]> {

@@ -29,7 +29,7 @@ export interface LaunchSpec {
 
 export interface ServiceDef {
   name: string;
-  port: number;
+  port?: number;
   url?: string;
   /** A word found in the process's command line: how a stale pid file is told from a live one. */
   processMarker: string;

@@ -1,0 +1,60 @@
+// Entry point of the streaming worker process: `./logpipe worker stream` and `./logpipe up` run it.
+// Several can run at once: they share the topic's partitions as one consumer group.
+import { createCassandra } from '../lib/clients/cassandra.ts';
+import { Hdfs } from '../lib/clients/hdfs.ts';
+import { createKafka } from '../lib/clients/kafka.ts';
+import { dlqTopic, loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+import { ensureTopic } from '../producers/publisher.ts';
+import { migrate } from './streaming/cassandra-schema.ts';
+import { boundPort, createStreamMetrics, serveMetrics } from './streaming/metrics.ts';
+import { StreamWorker } from './streaming/stream-worker.ts';
+
+export async function runStreamingWorker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('streaming-worker');
+  const kafka = createKafka(config, `logpipe-streaming-${process.pid}`);
+  await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+  await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS);
+
+  const cassandra = createCassandra(config);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cassandra.connect();
+      await migrate(cassandra, config.CASSANDRA_KEYSPACE);
+      break;
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      log.warn({ err: (err as Error).message, attempt }, 'Cassandra not ready; retrying');
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  const metrics = createStreamMetrics();
+  const worker = new StreamWorker({ config, kafka, cassandra, hdfs: new Hdfs(config), log, metrics });
+  const server = await serveMetrics(metrics.registry, config.STREAM_METRICS_PORT, () => worker.health());
+  log.info(
+    { metricsPort: boundPort(server), topic: config.KAFKA_TOPIC, group: config.STREAM_GROUP_ID },
+    'streaming worker starting',
+  );
+  await worker.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing the batch, rolling to HDFS, committing');
+    try {
+      await worker.stop();
+      await cassandra.shutdown();
+      server.close();
+      log.info('stopped cleanly');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'unclean stop');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

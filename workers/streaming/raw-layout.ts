@@ -1,0 +1,79 @@
+// Where raw events live in HDFS, and what their file names say. Pure functions, shared by the
+// streaming worker (writer) and the batch (reader).
+//   <root>/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<firstOffset>+<lastOffset>.ndjson
+// Offsets are zero-padded so names sort in offset order.
+
+export interface RawFileName {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+}
+
+const pad = (o: bigint) => o.toString().padStart(20, '0');
+
+export function hourDir(root: string, topic: string, at: Date): string {
+  const iso = at.toISOString();
+  return `${root}/${topic}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+}
+
+export function rawFileName(f: RawFileName): string {
+  return `${f.topic}+${f.partition}+${pad(f.firstOffset)}+${pad(f.lastOffset)}.ndjson`;
+}
+
+export function parseRawFileName(name: string): RawFileName | undefined {
+  const m = /^(.+)\+(\d+)\+(\d+)\+(\d+)\.ndjson$/.exec(name);
+  if (!m) return undefined;
+  return {
+    topic: m[1] as string,
+    partition: Number(m[2]),
+    firstOffset: BigInt(m[3] as string),
+    lastOffset: BigInt(m[4] as string),
+  };
+}
+
+/** Temporary files and the per-partition commit markers live beside the data, under names readers skip. */
+export const tmpDir = (root: string, topic: string, partition: number) =>
+  `${root}/_tmp/${topic}/${partition}`;
+export const markerPath = (root: string, topic: string, partition: number) =>
+  `${root}/_markers/${topic}/${partition}.json`;
+
+export interface PendingLine {
+  offset: bigint;
+  at: Date;
+  line: string;
+}
+
+export interface FilePlan {
+  dir: string;
+  name: string;
+  lines: string[];
+}
+
+/** Splits a partition's buffered lines into one file per hour of the events' own timestamps. */
+export function planFiles(
+  root: string,
+  topic: string,
+  partition: number,
+  pending: PendingLine[],
+): FilePlan[] {
+  const byDir = new Map<string, PendingLine[]>();
+  for (const p of pending) {
+    const dir = hourDir(root, topic, p.at);
+    const list = byDir.get(dir);
+    if (list) list.push(p);
+    else byDir.set(dir, [p]);
+  }
+  return [...byDir.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([dir, lines]) => ({
+      dir,
+      name: rawFileName({
+        topic,
+        partition,
+        firstOffset: lines[0]?.offset ?? 0n,
+        lastOffset: lines.at(-1)?.offset ?? 0n,
+      }),
+      lines: lines.map((l) => l.line),
+    }));
+}

@@ -1,0 +1,303 @@
+// The streaming worker: a consumer-group member that reads LogEvents in batches, upserts flattened
+// events into Cassandra as soon as they are fetched (low latency), buffers their raw lines per
+// partition and rolls them into HDFS by count, size or age, dead-letters invalid messages, and
+// commits a partition's offset only after its lines are in HDFS (Cassandra is always ahead).
+// A sink that is down pauses the partition: the write is retried with backoff while the group
+// membership is kept alive; nothing is committed past what both sinks hold.
+import type cassandraDriver from 'cassandra-driver';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Hdfs } from '../../lib/clients/hdfs.ts';
+import type { Config } from '../../lib/config.ts';
+import { dlqTopic } from '../../lib/config.ts';
+import { type FlatEvent, flattenEvent } from '../../lib/events/flatten.ts';
+import { DEFAULT_PARSE_OPTIONS, type ParseOptions, parseEvent } from '../../lib/events/parse.ts';
+import type { Logger } from '../../lib/log.ts';
+import { CassandraSink } from './cassandra-sink.ts';
+import { deadLetter, type Rejected } from './dead-letter.ts';
+import { HdfsRawSink } from './hdfs-raw-sink.ts';
+import type { StreamMetrics } from './metrics.ts';
+import type { PendingLine } from './raw-layout.ts';
+
+interface PartitionState {
+  pending: PendingLine[];
+  pendingBytes: number;
+  firstPendingAt: number;
+  /** Last offset written to Cassandra / the DLQ and resolved, not yet committed. */
+  processedEnd: bigint | undefined;
+  committedEnd: bigint | undefined;
+  /** Offsets at or below this are already in HDFS (from the marker). */
+  floor: bigint;
+  recovered: Promise<void>;
+}
+
+export class ShutdownError extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface StreamWorkerDeps {
+  config: Config;
+  kafka: Kafka;
+  cassandra: cassandraDriver.Client;
+  hdfs: Hdfs;
+  log: Logger;
+  metrics: StreamMetrics;
+  parseOptions?: Partial<ParseOptions>;
+}
+
+export class StreamWorker {
+  private readonly consumer: Consumer;
+  private readonly dlqProducer: Producer;
+  private readonly cassandraSink: CassandraSink;
+  private readonly rawSink: HdfsRawSink;
+  private readonly states = new Map<number, PartitionState>();
+  /** Per-partition chain of HDFS work (flushes, recovery): never two at once for a partition. */
+  private readonly lanes = new Map<number, Promise<unknown>>();
+  private readonly topic: string;
+  private readonly parseOptions: ParseOptions;
+  private stopping = false;
+  private rollTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+
+  constructor(private readonly deps: StreamWorkerDeps) {
+    const { config, kafka } = deps;
+    this.topic = config.KAFKA_TOPIC;
+    this.consumer = kafka.consumer({
+      groupId: config.STREAM_GROUP_ID,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.dlqProducer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    this.cassandraSink = new CassandraSink(
+      deps.cassandra,
+      config.CASSANDRA_KEYSPACE,
+      config.STREAM_CASSANDRA_CONCURRENCY,
+    );
+    this.rawSink = new HdfsRawSink(deps.hdfs, config.HDFS_RAW_ROOT, this.topic);
+    this.parseOptions = { ...DEFAULT_PARSE_OPTIONS, maxBytes: config.MAX_EVENT_BYTES, ...deps.parseOptions };
+  }
+
+  health() {
+    return {
+      partitions: [...this.states.entries()].map(([p, s]) => ({
+        partition: p,
+        pending: s.pending.length,
+        processed: s.processedEnd?.toString() ?? null,
+        committed: s.committedEnd?.toString() ?? null,
+      })),
+      stopping: this.stopping,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.dlqProducer.connect();
+    await this.consumer.connect();
+    // A rebalance re-delivers from the committed offsets: every partition starts over from its
+    // HDFS marker, and what was buffered but not committed is dropped (it comes again).
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.generation++;
+      this.states.clear();
+      this.deps.log.info({ assignment: e.payload.memberAssignment }, 'joined the consumer group');
+    });
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    this.rollTimer = setInterval(() => this.rollByAge(), 250);
+  }
+
+  private lane<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const prev = this.lanes.get(partition) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(work);
+    this.lanes.set(partition, next);
+    return next;
+  }
+
+  private state(partition: number): PartitionState {
+    let s = this.states.get(partition);
+    if (!s) {
+      const fresh: PartitionState = {
+        pending: [],
+        pendingBytes: 0,
+        firstPendingAt: 0,
+        processedEnd: undefined,
+        committedEnd: undefined,
+        floor: -1n,
+        recovered: Promise.resolve(),
+      };
+      fresh.recovered = this.lane(partition, async () => {
+        const end = await this.retry('hdfs', () => this.rawSink.recover(partition));
+        if (end !== undefined) {
+          fresh.floor = end;
+          this.deps.log.info(
+            { partition, end: end.toString() },
+            'resuming after the last offset already in HDFS',
+          );
+        }
+      });
+      this.states.set(partition, fresh);
+      s = fresh;
+    }
+    return s;
+  }
+
+  /** Retries a sink write with backoff until it succeeds or the worker stops. */
+  private async retry<T>(sink: string, fn: () => Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.stopping) throw new ShutdownError(`stopping while ${sink} is failing`);
+        this.deps.metrics.sinkErrors.inc({ sink });
+        const delay = Math.min(15_000, 250 * 2 ** Math.min(attempt, 6));
+        this.deps.log.warn(
+          { sink, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
+          `${sink} write failed: pausing and retrying`,
+        );
+        for (let waited = 0; waited < delay; waited += 1000) {
+          await sleep(Math.min(1000, delay - waited));
+          await heartbeat?.();
+        }
+      }
+    }
+  }
+
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    const generation = this.generation;
+    const st = this.state(partition);
+    await st.recovered;
+    const metrics = this.deps.metrics;
+    const CHUNK = 2000;
+    for (let i = 0; i < batch.messages.length; i += CHUNK) {
+      if (!isRunning() || isStale() || this.stopping || generation !== this.generation) return;
+      const started = process.hrtime.bigint();
+      const chunk = batch.messages.slice(i, i + CHUNK);
+      const flats: FlatEvent[] = [];
+      const lines: PendingLine[] = [];
+      const rejected: Rejected[] = [];
+      for (const m of chunk) {
+        const offset = BigInt(m.offset);
+        if (offset <= st.floor) continue; // already in HDFS and Cassandra before a crash
+        const value = m.value ?? Buffer.alloc(0);
+        const res = parseEvent(value, this.parseOptions);
+        if (res.ok) {
+          flats.push(flattenEvent(res.event));
+          lines.push({ offset, at: new Date(res.event.timestamp), line: res.line });
+        } else {
+          rejected.push({ offset: m.offset, value, reason: res.reason, detail: res.detail });
+        }
+      }
+      metrics.consumed.inc({ topic: this.topic }, chunk.length);
+      await Promise.all([
+        this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat),
+        this.retry(
+          'kafka-dlq',
+          () =>
+            deadLetter(
+              this.dlqProducer,
+              dlqTopic(this.deps.config),
+              { topic: this.topic, partition },
+              rejected,
+            ),
+          heartbeat,
+        ),
+      ]);
+      metrics.written.inc({ sink: 'cassandra' }, flats.length);
+      for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+      if (generation !== this.generation) return;
+      const last = chunk.at(-1);
+      if (!last) continue;
+      if (!st.pending.length && lines.length) st.firstPendingAt = Date.now();
+      for (const l of lines) {
+        st.pending.push(l);
+        st.pendingBytes += l.line.length + 1;
+      }
+      st.processedEnd = BigInt(last.offset);
+      resolveOffset(last.offset);
+      metrics.lag.set(
+        { partition: String(partition) },
+        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+      );
+      metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      const cfg = this.deps.config;
+      if (st.pending.length >= cfg.HDFS_ROLL_MAX_EVENTS || st.pendingBytes >= cfg.HDFS_ROLL_MAX_BYTES) {
+        const flushing = this.flush(partition);
+        // Back-pressure: while HDFS is slow, at most two rolls' worth is buffered.
+        if (
+          st.pending.length >= 2 * cfg.HDFS_ROLL_MAX_EVENTS ||
+          st.pendingBytes >= 2 * cfg.HDFS_ROLL_MAX_BYTES
+        )
+          await flushing;
+      }
+      await heartbeat();
+    }
+  }
+
+  /** Rolls the partition's buffer into HDFS, then commits its offset. */
+  private flush(partition: number): Promise<void> {
+    return this.lane(partition, async () => {
+      const st = this.states.get(partition);
+      if (!st || st.processedEnd === undefined || st.processedEnd === st.committedEnd) return;
+      const generation = this.generation;
+      const lines = st.pending;
+      const end = st.processedEnd;
+      st.pending = [];
+      st.pendingBytes = 0;
+      const files = await this.retry('hdfs', () => this.rawSink.flush(partition, lines, end));
+      this.deps.metrics.written.inc({ sink: 'hdfs' }, lines.length);
+      if (generation !== this.generation) return; // rebalanced meanwhile: the marker keeps HDFS exact
+      await this.consumer.commitOffsets([{ topic: this.topic, partition, offset: (end + 1n).toString() }]);
+      st.committedEnd = end;
+      this.deps.metrics.committed.set({ partition: String(partition) }, Number(end));
+      this.deps.log.debug(
+        { partition, end: end.toString(), events: lines.length, files: files.length },
+        'rolled to HDFS and committed',
+      );
+    });
+  }
+
+  private rollByAge(): void {
+    const maxAge = this.deps.config.HDFS_ROLL_MAX_AGE_MS;
+    for (const [partition, st] of this.states) {
+      const due = st.pending.length
+        ? Date.now() - st.firstPendingAt >= maxAge
+        : st.processedEnd !== st.committedEnd;
+      if (due)
+        this.flush(partition).catch((err) =>
+          this.deps.log.warn({ partition, err: (err as Error).message }, 'roll failed'),
+        );
+    }
+  }
+
+  /** Graceful stop: finish the batch, roll and commit what was processed, leave the group. */
+  async stop(): Promise<void> {
+    if (this.rollTimer) clearInterval(this.rollTimer);
+    await this.consumer.stop();
+    await Promise.all(
+      [...this.states.keys()].map((p) =>
+        this.flush(p).catch((err) =>
+          this.deps.log.error({ p, err: (err as Error).message }, 'final roll failed'),
+        ),
+      ),
+    );
+    this.stopping = true;
+    await this.consumer.disconnect();
+    await this.dlqProducer.disconnect();
+  }
+}
