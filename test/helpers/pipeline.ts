@@ -1,0 +1,209 @@
+// Helpers for tests that run the real streaming worker against the real stack, each test in its
+// own topic, consumer group, Cassandra keyspace and HDFS root, so tests never see each other's data.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { Hdfs } from '../../lib/clients/hdfs.ts';
+import { createKafka } from '../../lib/clients/kafka.ts';
+import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
+import { ensureTopic, type OutgoingMessage, publish } from '../../producers/publisher.ts';
+
+export interface Isolated {
+  id: string;
+  env: NodeJS.ProcessEnv;
+  config: Config;
+}
+
+export function isolated(name: string, extra: Record<string, string> = {}): Isolated {
+  const id = `${name}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const env = {
+    ...process.env,
+    KAFKA_TOPIC: `t_${id}`,
+    STREAM_GROUP_ID: `g_${id}`,
+    CASSANDRA_KEYSPACE: `t_${id}`.toLowerCase(),
+    HDFS_RAW_ROOT: `/logpipe-test/${id}/raw`,
+    STREAM_METRICS_PORT: '0',
+    KAFKA_PARTITIONS: '3',
+    HDFS_ROLL_MAX_AGE_MS: '1000',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  return { id, env, config: loadConfig(env) };
+}
+
+export interface WorkerHandle {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export function startWorker(iso: Isolated, tag = 'worker'): WorkerHandle {
+  const dir = join(repoRoot, 'test-artifacts', 'logs');
+  mkdirSync(dir, { recursive: true });
+  const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,
+      join(repoRoot, 'cli/main.ts'),
+      'worker',
+      'stream',
+    ],
+    {
+      env: iso.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+export async function stopWorker(
+  w: WorkerHandle,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return w.child.exitCode;
+  w.child.kill(signal);
+  return w.exited;
+}
+
+export async function createTopics(iso: Isolated): Promise<void> {
+  const kafka = createKafka(iso.config, 'test');
+  await ensureTopic(kafka, iso.config.KAFKA_TOPIC, iso.config.KAFKA_PARTITIONS);
+  await ensureTopic(kafka, dlqTopic(iso.config), iso.config.KAFKA_PARTITIONS);
+}
+
+export async function send(
+  iso: Isolated,
+  messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
+  rate?: number,
+) {
+  return publish(createKafka(iso.config, 'test-producer'), messages, { topic: iso.config.KAFKA_TOPIC, rate });
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 120_000,
+  everyMs = 1000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** Every row of the isolated keyspace's ecomm_log: event id to row count (a duplicate shows as 2). */
+export async function cassandraEventIds(iso: Isolated): Promise<Map<string, number>> {
+  const client = createCassandra(iso.config);
+  try {
+    const counts = new Map<string, number>();
+    const rows = await client.execute(`SELECT event_id FROM ${iso.config.CASSANDRA_KEYSPACE}.ecomm_log`, [], {
+      fetchSize: 5000,
+    });
+    for (const r of rows.rows) counts.set(r.event_id, (counts.get(r.event_id) ?? 0) + 1);
+    // execute with autoPage returns the first page only; page through the rest.
+    let state = rows.pageState;
+    while (state) {
+      const page = await client.execute(
+        `SELECT event_id FROM ${iso.config.CASSANDRA_KEYSPACE}.ecomm_log`,
+        [],
+        { fetchSize: 5000, pageState: state },
+      );
+      for (const r of page.rows) counts.set(r.event_id, (counts.get(r.event_id) ?? 0) + 1);
+      state = page.pageState;
+    }
+    return counts;
+  } catch (err) {
+    if (/unconfigured table|Keyspace .* does not exist/i.test((err as Error).message)) return new Map();
+    throw err;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export async function hdfsFiles(iso: Isolated): Promise<string[]> {
+  const hdfs = new Hdfs(iso.config);
+  const root = `${iso.config.HDFS_RAW_ROOT}/${iso.config.KAFKA_TOPIC}`;
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries: Awaited<ReturnType<Hdfs['list']>>;
+    try {
+      entries = await hdfs.list(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.type === 'DIRECTORY') await walk(`${dir}/${e.pathSuffix}`);
+      else out.push(`${dir}/${e.pathSuffix}`);
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+/** Every raw line in HDFS, parsed: event id to the number of copies. */
+export async function hdfsEventIds(iso: Isolated): Promise<Map<string, number>> {
+  const hdfs = new Hdfs(iso.config);
+  const counts = new Map<string, number>();
+  for (const f of await hdfsFiles(iso)) {
+    for (const line of (await hdfs.readFile(f)).toString('utf8').split('\n')) {
+      if (!line) continue;
+      const id = (JSON.parse(line) as { event_id: string }).event_id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+export interface DlqMessage {
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Reads the isolated dead-letter topic from the beginning until `expected` messages or the timeout. */
+export async function dlqMessages(
+  iso: Isolated,
+  expected: number,
+  timeoutMs = 60_000,
+): Promise<DlqMessage[]> {
+  const kafka = createKafka(iso.config, 'test-dlq');
+  const consumer = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlqTopic(iso.config), fromBeginning: true });
+  const out: DlqMessage[] = [];
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push({
+          key: String(message.key),
+          value: message.value ?? Buffer.alloc(0),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+        if (out.length >= expected) {
+          clearTimeout(timer);
+          // Give a moment for unexpected extra messages to show up.
+          setTimeout(resolve, 1500);
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+export const duplicates = (m: Map<string, number>) => [...m.entries()].filter(([, n]) => n > 1);
