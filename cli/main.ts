@@ -13,6 +13,7 @@ import {
   startServices,
   stopServices,
 } from '../stack/stack.ts';
+import { registerBench } from './bench-command.ts';
 import { runDbt } from './dbt-command.ts';
 import { envExports } from './env.ts';
 import { followLogs } from './follow.ts';
@@ -208,6 +209,8 @@ program
   .action(async (files: string[], opts: { unit?: boolean }) => {
     process.exitCode = await runTests(context(), { unitOnly: Boolean(opts.unit), files });
   });
+
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -80,9 +80,10 @@ export async function publish(
   };
   try {
     for await (const msg of source) {
+      // A message taken from the source is always sent, even when the stop comes with it.
+      batch.push(msg);
       if (options.signal?.aborted) break;
       if (options.durationMs !== undefined && Date.now() - started >= options.durationMs) break;
-      batch.push(msg);
       if (batch.length >= batchSize) {
         await flush();
         if (options.rate) {

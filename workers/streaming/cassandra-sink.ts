@@ -1,5 +1,5 @@
 // Writes flattened events to Cassandra: prepared upserts keyed by event_id, run concurrently.
-import cassandraDriver from 'cassandra-driver';
+import type cassandraDriver from 'cassandra-driver';
 import type { FlatEvent } from '../../lib/events/flatten.ts';
 import { FLAT_COLUMNS } from './cassandra-schema.ts';
 
@@ -33,6 +33,9 @@ export function rowParams(e: FlatEvent, ingestedAt: Date): { log: unknown[]; byU
   };
 }
 
+/** Rows per unlogged single-partition batch: well under Cassandra's batch size warning. */
+const BATCH_ROWS = 25;
+
 export class CassandraSink {
   private readonly statements;
 
@@ -44,24 +47,53 @@ export class CassandraSink {
     this.statements = cassandraStatements(keyspace);
   }
 
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** At most `concurrency` requests in flight across every caller (all partitions share Cassandra). */
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
   async write(events: FlatEvent[]): Promise<void> {
     if (!events.length) return;
     const now = new Date();
-    const logParams: unknown[][] = [];
-    const userParams: unknown[][] = [];
+    // Rows of one partition go together in an unlogged batch: one mutation for Cassandra instead of
+    // one request per row. Batches never span partitions (that would cost a coordinator fan-out).
+    const groups = new Map<string, { query: string; params: unknown }[]>();
+    const add = (key: string, query: string, params: unknown[]) => {
+      const g = groups.get(key);
+      if (g) g.push({ query, params });
+      else groups.set(key, [{ query, params }]);
+    };
     for (const e of events) {
       const p = rowParams(e, now);
-      logParams.push(p.log);
-      userParams.push(p.byUser);
+      add(`l|${e.day}|${e.hour}`, this.statements.log, p.log);
+      add(`u|${e.user_id}`, this.statements.byUser, p.byUser);
     }
-    // executeConcurrent prepares each statement once and keeps `concurrency` requests in flight.
-    await Promise.all([
-      cassandraDriver.concurrent.executeConcurrent(this.client, this.statements.log, logParams, {
-        concurrencyLevel: this.concurrency,
-      }),
-      cassandraDriver.concurrent.executeConcurrent(this.client, this.statements.byUser, userParams, {
-        concurrencyLevel: this.concurrency,
-      }),
-    ]);
+    const batches: { query: string; params: unknown }[][] = [];
+    for (const g of groups.values())
+      for (let i = 0; i < g.length; i += BATCH_ROWS) batches.push(g.slice(i, i + BATCH_ROWS));
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) {
+        const b = batches[next++] as { query: string; params: unknown }[];
+        if (b.length === 1)
+          await this.client.execute(b[0]?.query as string, b[0]?.params as unknown[], { prepare: true });
+        else
+          await this.client.batch(b as { query: string; params: unknown[] }[], {
+            prepare: true,
+            logged: false,
+          });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, lane));
   }
 }

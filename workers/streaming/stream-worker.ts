@@ -28,7 +28,12 @@ interface PartitionState {
   /** Offsets at or below this are already in HDFS (from the marker). */
   floor: bigint;
   recovered: Promise<void>;
+  /** The chain of this partition's sink writes, in offset order. */
+  writes: Promise<void>;
+  inFlight: Promise<void>[];
 }
+
+const MAX_CHUNKS_IN_FLIGHT = 3;
 
 export class ShutdownError extends Error {}
 
@@ -67,7 +72,7 @@ export class StreamWorker {
       maxWaitTimeInMs: 100,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.dlqProducer = kafka.producer({
       idempotent: true,
@@ -109,7 +114,7 @@ export class StreamWorker {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
+      partitionsConsumedConcurrently: 6,
       eachBatch: (payload) => this.eachBatch(payload),
     });
     this.rollTimer = setInterval(() => this.rollByAge(), 250);
@@ -133,6 +138,8 @@ export class StreamWorker {
         committedEnd: undefined,
         floor: -1n,
         recovered: Promise.resolve(),
+        writes: Promise.resolve(),
+        inFlight: [],
       };
       fresh.recovered = this.lane(partition, async () => {
         const end = await this.retry('hdfs', () => this.rawSink.recover(partition));
@@ -165,7 +172,7 @@ export class StreamWorker {
         );
         for (let waited = 0; waited < delay; waited += 1000) {
           await sleep(Math.min(1000, delay - waited));
-          await heartbeat?.();
+          await heartbeat?.().catch(() => {}); // the batch may be over; the fetch loop heartbeats then
         }
       }
     }
@@ -204,48 +211,56 @@ export class StreamWorker {
         }
       }
       metrics.consumed.inc({ topic: this.topic }, chunk.length);
-      await Promise.all([
-        this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat),
-        this.retry(
-          'kafka-dlq',
-          () =>
-            deadLetter(
-              this.dlqProducer,
-              dlqTopic(this.deps.config),
-              { topic: this.topic, partition },
-              rejected,
-            ),
-          heartbeat,
-        ),
-      ]);
-      metrics.written.inc({ sink: 'cassandra' }, flats.length);
-      for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
-      if (generation !== this.generation) return;
       const last = chunk.at(-1);
       if (!last) continue;
-      if (!st.pending.length && lines.length) st.firstPendingAt = Date.now();
-      for (const l of lines) {
-        st.pending.push(l);
-        st.pendingBytes += l.line.length + 1;
-      }
-      st.processedEnd = BigInt(last.offset);
+      // The sinks' writes run behind the fetches, in order per partition; the fetch position moves
+      // on at once (the committed offset only moves after the sinks, in flush()).
+      const job = st.writes.then(async () => {
+        await Promise.all([
+          this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat),
+          this.retry(
+            'kafka-dlq',
+            () =>
+              deadLetter(
+                this.dlqProducer,
+                dlqTopic(this.deps.config),
+                { topic: this.topic, partition },
+                rejected,
+              ),
+            heartbeat,
+          ),
+        ]);
+        metrics.written.inc({ sink: 'cassandra' }, flats.length);
+        for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+        if (generation !== this.generation) return;
+        if (!st.pending.length && lines.length) st.firstPendingAt = Date.now();
+        for (const l of lines) {
+          st.pending.push(l);
+          st.pendingBytes += l.line.length + 1;
+        }
+        st.processedEnd = BigInt(last.offset);
+        metrics.lag.set(
+          { partition: String(partition) },
+          Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+        );
+        metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        const cfg = this.deps.config;
+        if (st.pending.length >= cfg.HDFS_ROLL_MAX_EVENTS || st.pendingBytes >= cfg.HDFS_ROLL_MAX_BYTES) {
+          const flushing = this.flush(partition);
+          // Back-pressure: while HDFS is slow, at most two rolls' worth is buffered.
+          if (
+            st.pending.length >= 2 * cfg.HDFS_ROLL_MAX_EVENTS ||
+            st.pendingBytes >= 2 * cfg.HDFS_ROLL_MAX_BYTES
+          )
+            await flushing;
+        }
+      });
+      st.writes = job.catch(() => {});
+      st.inFlight.push(job);
       resolveOffset(last.offset);
-      metrics.lag.set(
-        { partition: String(partition) },
-        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-      );
-      metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      const cfg = this.deps.config;
-      if (st.pending.length >= cfg.HDFS_ROLL_MAX_EVENTS || st.pendingBytes >= cfg.HDFS_ROLL_MAX_BYTES) {
-        const flushing = this.flush(partition);
-        // Back-pressure: while HDFS is slow, at most two rolls' worth is buffered.
-        if (
-          st.pending.length >= 2 * cfg.HDFS_ROLL_MAX_EVENTS ||
-          st.pendingBytes >= 2 * cfg.HDFS_ROLL_MAX_BYTES
-        )
-          await flushing;
-      }
-      await heartbeat();
+      // Back-pressure: a few chunks per partition in flight at most.
+      while (st.inFlight.length > MAX_CHUNKS_IN_FLIGHT) await st.inFlight.shift()?.catch(() => {});
+      await heartbeat().catch(() => {});
     }
   }
 
@@ -289,6 +304,7 @@ export class StreamWorker {
   async stop(): Promise<void> {
     if (this.rollTimer) clearInterval(this.rollTimer);
     await this.consumer.stop();
+    await Promise.all([...this.states.values()].map((st) => st.writes));
     await Promise.all(
       [...this.states.keys()].map((p) =>
         this.flush(p).catch((err) =>
