@@ -7,7 +7,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { createKafka } from '../lib/clients/kafka.ts';
-import { type Config, dlqTopic, loadConfig, repoRoot } from '../lib/config.ts';
+import { type Config, dlqTopic, loadConfig } from '../lib/config.ts';
+import { logpipeNodeArgs } from '../lib/node-args.ts';
 import { ensureTopic } from '../producers/publisher.ts';
 
 export interface BenchRun {
@@ -42,7 +43,14 @@ export async function loadTopic(run: BenchRun, values: { key: string; value: str
   const BATCH = 2000;
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < values.length; i += BATCH) {
-    inFlight.push(producer.send({ topic: run.config.KAFKA_TOPIC, acks: -1, compression: CompressionTypes.GZIP, messages: values.slice(i, i + BATCH) }));
+    inFlight.push(
+      producer.send({
+        topic: run.config.KAFKA_TOPIC,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: values.slice(i, i + BATCH),
+      }),
+    );
     if (inFlight.length >= 4) await inFlight.shift();
   }
   await Promise.all(inFlight);
@@ -62,19 +70,29 @@ export async function groupCaughtUp(run: BenchRun, ends: Map<number, bigint>): P
   const admin = run.kafka.admin();
   await admin.connect();
   try {
-    const [topic] = await admin.fetchOffsets({ groupId: run.config.STREAM_GROUP_ID, topics: [run.config.KAFKA_TOPIC] });
-    return (topic?.partitions ?? []).every((p) => BigInt(p.offset) >= (ends.get(p.partition) ?? 0n)) && (topic?.partitions.length ?? 0) === ends.size;
+    const [topic] = await admin.fetchOffsets({
+      groupId: run.config.STREAM_GROUP_ID,
+      topics: [run.config.KAFKA_TOPIC],
+    });
+    return (
+      (topic?.partitions ?? []).every((p) => BigInt(p.offset) >= (ends.get(p.partition) ?? 0n)) &&
+      (topic?.partitions.length ?? 0) === ends.size
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
-export function startWorkerProcess(run: BenchRun): { child: ChildProcess; exited: Promise<void>; metricsPort: Promise<number> } {
+export function startWorkerProcess(run: BenchRun): {
+  child: ChildProcess;
+  exited: Promise<void>;
+  metricsPort: Promise<number>;
+} {
   const dir = join(run.config.LOGPIPE_DATA_DIR, 'logs', 'bench');
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, `${run.id}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(process.execPath, ['--import', `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`, join(repoRoot, 'cli/main.ts'), 'worker', 'stream'], {
+  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'stream']), {
     env: { ...run.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,3 +124,20 @@ export function machine(): string {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Removes what a run created: its topics, keyspaces and HDFS folder, so benches do not pile up. */
+export async function cleanup(run: BenchRun, keyspaces: string[]): Promise<void> {
+  const { createCassandra } = await import('../lib/clients/cassandra.ts');
+  const { Hdfs } = await import('../lib/clients/hdfs.ts');
+  const client = createCassandra(run.config);
+  try {
+    for (const ks of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+  } finally {
+    await client.shutdown();
+  }
+  await new Hdfs(run.config).remove(run.config.HDFS_RAW_ROOT.replace(/\/raw$/, ''), true).catch(() => {});
+  const admin = run.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [run.config.KAFKA_TOPIC, dlqTopic(run.config)] }).catch(() => {});
+  await admin.disconnect();
+}

@@ -2,11 +2,10 @@
 // One event in 50 is a probe: a reader polls for each probe by its primary key every 10 ms and
 // records when it first becomes readable. Baseline: the original's 10 s micro-batch trigger.
 import { createCassandra } from '../lib/clients/cassandra.ts';
-import { EventGenerator } from '../producers/generator.ts';
-import { publish } from '../producers/publisher.ts';
-import { benchRun, machine, rssMiB, sleep, startWorkerProcess } from './bench-env.ts';
-import { ensureTopic } from '../producers/publisher.ts';
 import { dlqTopic } from '../lib/config.ts';
+import { EventGenerator } from '../producers/generator.ts';
+import { ensureTopic, publish } from '../producers/publisher.ts';
+import { benchRun, cleanup, machine, rssMiB, sleep, startWorkerProcess } from './bench-env.ts';
 
 export interface LatencyBenchResult {
   rate: number;
@@ -37,7 +36,8 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   await sleep(5000); // let it join the group and create its tables
   const client = createCassandra(run.config, run.config.CASSANDRA_KEYSPACE);
   await client.connect();
-  const query = 'SELECT event_id FROM ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?';
+  const query =
+    'SELECT event_id FROM ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?';
 
   const pending = new Map<string, { at: Date; sentAt: number }>();
   const latencies: number[] = [];
@@ -46,7 +46,11 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
     while (producing || pending.size) {
       await Promise.all(
         [...pending.entries()].map(async ([id, p]) => {
-          const rs = await client.execute(query, [p.at.toISOString().slice(0, 10), p.at.getUTCHours(), p.at, id], { prepare: true });
+          const rs = await client.execute(
+            query,
+            [p.at.toISOString().slice(0, 10), p.at.getUTCHours(), p.at, id],
+            { prepare: true },
+          );
           if (rs.rows.length && pending.delete(id)) latencies.push(performance.now() - p.sentAt);
         }),
       );
@@ -68,7 +72,11 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   const sampler = setInterval(() => {
     if (worker.child.pid) rss = Math.max(rss, rssMiB(worker.child.pid));
   }, 1000);
-  const summary = await publish(run.kafka, source(), { topic: run.config.KAFKA_TOPIC, rate, durationMs: durationS * 1000 });
+  const summary = await publish(run.kafka, source(), {
+    topic: run.config.KAFKA_TOPIC,
+    rate,
+    durationMs: durationS * 1000,
+  });
   producing = false;
   const deadline = Date.now() + 30_000;
   while (pending.size && Date.now() < deadline) await sleep(100);
@@ -79,6 +87,7 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   await client.shutdown();
   worker.child.kill('SIGTERM');
   await worker.exited;
+  await cleanup(run, [run.config.CASSANDRA_KEYSPACE]);
   if (lost) throw new Error(`${lost} probe events never became readable in Cassandra`);
 
   latencies.sort((a, b) => a - b);

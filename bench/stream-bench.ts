@@ -8,7 +8,17 @@ import { parseEvent } from '../lib/events/parse.ts';
 import { EventGenerator } from '../producers/generator.ts';
 import { migrate } from '../workers/streaming/cassandra-schema.ts';
 import { CassandraSink } from '../workers/streaming/cassandra-sink.ts';
-import { benchRun, groupCaughtUp, loadTopic, machine, rssMiB, sleep, startWorkerProcess, topicEnd } from './bench-env.ts';
+import {
+  benchRun,
+  cleanup,
+  groupCaughtUp,
+  loadTopic,
+  machine,
+  rssMiB,
+  sleep,
+  startWorkerProcess,
+  topicEnd,
+} from './bench-env.ts';
 
 export interface StreamBenchResult {
   events: number;
@@ -24,7 +34,11 @@ export interface StreamBenchResult {
 const say = (s: string) => process.stderr.write(`[bench stream] ${s}\n`);
 
 async function bareConsume(run: ReturnType<typeof benchRun>, n: number): Promise<number> {
-  const consumer = run.kafka.consumer({ groupId: `${run.config.STREAM_GROUP_ID}-bare`, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const consumer = run.kafka.consumer({
+    groupId: `${run.config.STREAM_GROUP_ID}-bare`,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: run.config.KAFKA_TOPIC, fromBeginning: true });
   let seen = 0;
@@ -46,17 +60,21 @@ async function bareConsume(run: ReturnType<typeof benchRun>, n: number): Promise
   return (n * 1000) / (end - t0);
 }
 
-async function cassandraOnly(run: ReturnType<typeof benchRun>, lines: string[]): Promise<{ eps: number; concurrency: number }> {
+async function cassandraOnly(
+  run: ReturnType<typeof benchRun>,
+  lines: string[],
+): Promise<{ eps: number; concurrency: number }> {
   const client = createCassandra(run.config);
   await client.connect();
   const keyspace = `${run.config.CASSANDRA_KEYSPACE}_c`;
   await migrate(client, keyspace);
   // The same work the worker does per event, without Kafka: parse, flatten, two upserts.
-  const rows = () => lines.map((l) => {
-    const r = parseEvent(l);
-    if (!r.ok) throw new Error(r.detail);
-    return flattenEvent(r.event);
-  });
+  const rows = () =>
+    lines.map((l) => {
+      const r = parseEvent(l);
+      if (!r.ok) throw new Error(r.detail);
+      return flattenEvent(r.event);
+    });
   // Tune the concurrency on a sample, then write everything with the best.
   const sample = rows().slice(0, Math.min(20_000, lines.length));
   let best = { concurrency: 64, eps: 0 };
@@ -82,8 +100,14 @@ async function cassandraOnly(run: ReturnType<typeof benchRun>, lines: string[]):
 
 export async function streamBench(events: number): Promise<StreamBenchResult> {
   const run = benchRun('stream', { HDFS_ROLL_MAX_AGE_MS: '1000' });
-  say(`generating ${events} events and loading topic ${run.config.KAFKA_TOPIC} (${run.config.KAFKA_PARTITIONS} partitions)`);
-  const gen = new EventGenerator({ seed: run.id, start: new Date(Date.now() - 3_600_000), rate: events / 3600 });
+  say(
+    `generating ${events} events and loading topic ${run.config.KAFKA_TOPIC} (${run.config.KAFKA_PARTITIONS} partitions)`,
+  );
+  const gen = new EventGenerator({
+    seed: run.id,
+    start: new Date(Date.now() - 3_600_000),
+    rate: events / 3600,
+  });
   const values: { key: string; value: string }[] = [];
   for (let i = 0; i < events; i++) {
     const e = gen.next();
@@ -97,11 +121,17 @@ export async function streamBench(events: number): Promise<StreamBenchResult> {
   say(`    ${consumeEps.toFixed(0)} events/s`);
 
   say('(c) the same rows into Cassandra, no Kafka');
-  const cass = await cassandraOnly(run, values.map((v) => v.value));
+  const cass = await cassandraOnly(
+    run,
+    values.map((v) => v.value),
+  );
   say(`    ${cass.eps.toFixed(0)} events/s (concurrency ${cass.concurrency})`);
 
   say('(a) the streaming worker into Cassandra and HDFS');
-  const worker = startWorkerProcess({ ...run, env: { ...run.env, STREAM_CASSANDRA_CONCURRENCY: String(cass.concurrency) } });
+  const worker = startWorkerProcess({
+    ...run,
+    env: { ...run.env, STREAM_CASSANDRA_CONCURRENCY: String(cass.concurrency) },
+  });
   await worker.metricsPort;
   const t0 = performance.now();
   let rss = 0;
@@ -113,6 +143,7 @@ export async function streamBench(events: number): Promise<StreamBenchResult> {
   say(`    ${workerEps.toFixed(0)} events/s, worker RSS up to ${rss} MiB`);
   worker.child.kill('SIGTERM');
   await worker.exited;
+  await cleanup(run, [run.config.CASSANDRA_KEYSPACE]);
 
   const ratio = workerEps / Math.min(consumeEps, cass.eps);
   return {

@@ -9,7 +9,9 @@ function emit(result: object, json: boolean | undefined, lines: string[]): void 
 }
 
 export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('benchmarks, each with a baseline measured in the same run');
+  const bench = program
+    .command('bench')
+    .description('benchmarks, each with a baseline measured in the same run');
   bench
     .command('stream')
     .description('worker throughput vs a bare consumer and Cassandra alone (ratio = a / min(b, c))')

@@ -18,7 +18,7 @@ export function statusTable(services: ServiceStatus[]): string {
       .join('  ')
       .trimEnd();
   const out = [line(header), ...rows.map(line)];
-  const down = services.filter((s) => s.state === 'down');
+  const down = services.filter((s) => s.state === 'down' && !s.optional);
   if (down.length) {
     out.push(
       '',

@@ -148,7 +148,7 @@ program
       ...(await Promise.all(pipelineProcesses({ producer: true }).map((s) => serviceStatus(ctx, s)))),
     ];
     process.stdout.write(opts.json ? `${JSON.stringify({ services })}\n` : `${statusTable(services)}\n`);
-    if (services.some((s) => s.state === 'down')) process.exitCode = 3;
+    if (services.some((s) => s.state === 'down' && !s.optional)) process.exitCode = 3;
   });
 
 program

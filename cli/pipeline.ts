@@ -1,8 +1,5 @@
-// The pipeline's own long-running processes (streaming worker, producer; the batch worker and the
-// dashboard join them in their issues), managed like the stack's servers: detached, with pid
-// files and logs under the data directory. They start after the stack is up.
-import { join } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
+import { logpipeNodeArgs } from '../lib/node-args.ts';
 import { httpJson } from '../stack/net.ts';
 import type { LaunchSpec, ServiceDef } from '../stack/types.ts';
 
@@ -15,12 +12,7 @@ export interface PipelineOptions {
 function logpipeCommand(args: string[], env: Record<string, string> = {}): LaunchSpec {
   return {
     command: process.execPath,
-    args: [
-      '--import',
-      `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,
-      join(repoRoot, 'cli/main.ts'),
-      ...args,
-    ],
+    args: logpipeNodeArgs(args),
     cwd: repoRoot,
     env,
   };
@@ -41,6 +33,7 @@ export function pipelineProcesses(options: PipelineOptions): ServiceDef[] {
   };
   const producer: ServiceDef = {
     name: 'producer',
+    optional: true,
     processMarker: 'produce',
     after: ['streaming-worker'],
     stopTimeoutMs: 20_000,

@@ -77,8 +77,8 @@ export const configSchema = z.object({
     .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/raw')
     .default('/logpipe/raw'),
   /** A partition's raw HDFS file is rolled when any of these is reached. */
-  HDFS_ROLL_MAX_EVENTS: positiveInt('a whole number of events, e.g. 10000').default(10_000),
-  HDFS_ROLL_MAX_BYTES: positiveInt('a size in bytes, e.g. 8388608').default(8 * 1024 * 1024),
+  HDFS_ROLL_MAX_EVENTS: positiveInt('a whole number of events, e.g. 5000').default(5000),
+  HDFS_ROLL_MAX_BYTES: positiveInt('a size in bytes, e.g. 4194304').default(4 * 1024 * 1024),
   HDFS_ROLL_MAX_AGE_MS: positiveInt('a duration in milliseconds, e.g. 10000').default(10_000),
   /** 0 picks a free port (several workers on one host). */
   STREAM_METRICS_PORT: z.coerce

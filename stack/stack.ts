@@ -32,6 +32,7 @@ export interface ServiceStatus {
   url: string | null;
   log: string;
   reason?: string;
+  optional?: boolean;
 }
 
 /** Installs every component that is missing from the cache, all at once. */
@@ -138,7 +139,13 @@ export async function stopServices(ctx: StackContext, services: ServiceDef[]): P
 
 export async function serviceStatus(ctx: StackContext, svc: ServiceDef): Promise<ServiceStatus> {
   const pid = runningPid(pidFile(ctx, svc.name));
-  const base = { name: svc.name, port: svc.port ?? null, url: svc.url ?? null, log: logFile(ctx, svc.name) };
+  const base = {
+    name: svc.name,
+    port: svc.port ?? null,
+    url: svc.url ?? null,
+    log: logFile(ctx, svc.name),
+    ...(svc.optional ? { optional: true } : {}),
+  };
   if (pid === undefined) return { ...base, state: 'down', pid: null, reason: 'not running' };
   const ready = await svc.ready(ctx).catch(() => false);
   return ready

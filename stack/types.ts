@@ -39,6 +39,8 @@ export interface ServiceDef {
   stopTimeoutMs?: number;
   /** How long startup may take before it counts as failed. */
   startTimeoutMs?: number;
+  /** Not started by every `up` (the producer): being down does not make status fail. */
+  optional?: boolean;
   /** Services that must be ready before this one starts. */
   after?: string[];
   /** Writes configuration and does first-start work (formatting). Idempotent. */

@@ -8,6 +8,7 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
 import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
+import { logpipeNodeArgs } from '../../lib/node-args.ts';
 import { ensureTopic, type OutgoingMessage, publish } from '../../producers/publisher.ts';
 
 export interface Isolated {
@@ -42,20 +43,10 @@ export function startWorker(iso: Isolated, tag = 'worker'): WorkerHandle {
   const dir = join(repoRoot, 'test-artifacts', 'logs');
   mkdirSync(dir, { recursive: true });
   const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,
-      join(repoRoot, 'cli/main.ts'),
-      'worker',
-      'stream',
-    ],
-    {
-      env: iso.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'stream']), {
+    env: iso.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -171,3 +171,39 @@ describe('stack lifecycle', () => {
     assert.notEqual(after?.pid, pgPid);
   });
 });
+
+describe('the whole pipeline under ./logpipe up', () => {
+  it('starts the streaming worker and a producer whose events reach Cassandra and HDFS; down stops them', async () => {
+    const up = await logpipe(['up', '--detach']);
+    assert.equal(up.code, 0, up.stderr);
+    const { code, json } = await status();
+    assert.equal(code, 0);
+    for (const name of ['streaming-worker', 'producer']) {
+      assert.equal(json.services.find((s) => s.name === name)?.state, 'up', `${name} up`);
+    }
+    const metricsUrl = json.services.find((s) => s.name === 'streaming-worker')?.url;
+    assert.ok(metricsUrl);
+    // The producer's gentle stream flows through the worker into both sinks.
+    const written = async (sink: string) => {
+      const text = await (await fetch(metricsUrl)).text();
+      return Number(
+        new RegExp(`logpipe_stream_written_total\\{sink="${sink}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+      );
+    };
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && ((await written('cassandra')) === 0 || (await written('hdfs')) === 0)) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.ok((await written('cassandra')) > 0, 'events reached Cassandra');
+    assert.ok((await written('hdfs')) > 0, 'events reached HDFS');
+
+    const down = await logpipe(['down']);
+    assert.equal(down.code, 0, down.stderr);
+    const after = await status();
+    for (const name of ['streaming-worker', 'producer', 'kafka']) {
+      assert.equal(after.json.services.find((s) => s.name === name)?.state, 'down');
+    }
+    // Leave the stack up for whatever runs next.
+    assert.equal((await logpipe(['stack', 'up', '--detach'])).code, 0);
+  });
+});

@@ -81,19 +81,17 @@ export class CassandraSink {
     const batches: { query: string; params: unknown }[][] = [];
     for (const g of groups.values())
       for (let i = 0; i < g.length; i += BATCH_ROWS) batches.push(g.slice(i, i + BATCH_ROWS));
-    let next = 0;
-    const lane = async () => {
-      while (next < batches.length) {
-        const b = batches[next++] as { query: string; params: unknown }[];
-        if (b.length === 1)
-          await this.client.execute(b[0]?.query as string, b[0]?.params as unknown[], { prepare: true });
-        else
-          await this.client.batch(b as { query: string; params: unknown[] }[], {
-            prepare: true,
-            logged: false,
-          });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, lane));
+    await Promise.all(
+      batches.map((b) =>
+        this.limited(() =>
+          b.length === 1
+            ? this.client.execute(b[0]?.query as string, b[0]?.params as unknown[], { prepare: true })
+            : this.client.batch(b as { query: string; params: unknown[] }[], {
+                prepare: true,
+                logged: false,
+              }),
+        ),
+      ),
+    );
   }
 }

@@ -33,7 +33,7 @@ interface PartitionState {
   inFlight: Promise<void>[];
 }
 
-const MAX_CHUNKS_IN_FLIGHT = 3;
+const MAX_CHUNKS_IN_FLIGHT = 2;
 
 export class ShutdownError extends Error {}
 
