@@ -24,8 +24,8 @@ interface StatusJson {
   }[];
 }
 
-async function status(): Promise<{ code: number; json: StatusJson }> {
-  const res = await logpipe(['status', '--json']);
+async function status(scope: 'pipeline' | 'stack' = 'pipeline'): Promise<{ code: number; json: StatusJson }> {
+  const res = await logpipe(scope === 'stack' ? ['stack', 'status', '--json'] : ['status', '--json']);
   return { code: res.code, json: JSON.parse(res.stdout) as StatusJson };
 }
 
@@ -37,7 +37,7 @@ describe('stack lifecycle', () => {
   const scheduleId = `lifecycle-${id}`;
 
   it('status reports every server up, with pid, port and log', async () => {
-    const { code, json } = await status();
+    const { code, json } = await status('stack');
     assert.equal(code, 0);
     for (const name of STACK) {
       const s = json.services.find((x) => x.name === name);
