@@ -13,6 +13,7 @@ import {
   startServices,
   stopServices,
 } from '../stack/stack.ts';
+import { registerBatch } from './batch-command.ts';
 import { registerBench } from './bench-command.ts';
 import { runDbt } from './dbt-command.ts';
 import { envExports } from './env.ts';
@@ -183,6 +184,14 @@ worker
     await runStreamingWorker();
   });
 
+worker
+  .command('batch')
+  .description('the batch worker: a Temporal worker on task queue `batch` (several may run at once)')
+  .action(async () => {
+    const { runBatchWorker } = await import('../workers/batch-worker.ts');
+    await runBatchWorker();
+  });
+
 program
   .command('env')
   .description('print export lines: eval "$(./logpipe env)" wires a shell to the stack')
@@ -211,6 +220,7 @@ program
   });
 
 registerBench(program);
+registerBatch(program);
 
 try {
   await program.parseAsync(process.argv);

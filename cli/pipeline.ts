@@ -1,7 +1,10 @@
+import { connectTemporal } from '../lib/clients/temporal.ts';
 import { repoRoot } from '../lib/config.ts';
 import { logpipeNodeArgs } from '../lib/node-args.ts';
 import { httpJson } from '../stack/net.ts';
 import type { LaunchSpec, ServiceDef } from '../stack/types.ts';
+import { SCHEDULE_ID } from '../temporal/names.ts';
+import { ensureSchedule } from '../temporal/schedule.ts';
 
 export interface PipelineOptions {
   producer: boolean;
@@ -31,6 +34,40 @@ export function pipelineProcesses(options: PipelineOptions): ServiceDef[] {
     ready: async (ctx) =>
       (await httpJson(`http://127.0.0.1:${ctx.config.STREAM_METRICS_PORT}/healthz`)) !== undefined,
   };
+  const batch: ServiceDef = {
+    name: 'batch-worker',
+    processMarker: 'worker',
+    stopTimeoutMs: 60_000,
+    startTimeoutMs: 120_000,
+    prepare: async () => logpipeCommand(['worker', 'batch']),
+    // Ready when Temporal sees it polling the task queue.
+    ready: async (ctx) => {
+      try {
+        const client = await connectTemporal(ctx.config);
+        try {
+          const res = await client.workflowService.describeTaskQueue({
+            namespace: ctx.config.TEMPORAL_NAMESPACE,
+            taskQueue: { name: ctx.config.BATCH_TASK_QUEUE },
+            taskQueueType: 1, // workflow tasks
+          });
+          return (res.pollers?.length ?? 0) > 0;
+        } finally {
+          await client.connection.close();
+        }
+      } catch {
+        return false;
+      }
+    },
+    // The schedule is created, or updated to match the code, once a worker can run it.
+    afterStart: async (ctx) => {
+      const client = await connectTemporal(ctx.config);
+      try {
+        ctx.progress.info('schedule', `${SCHEDULE_ID} ${await ensureSchedule(client, ctx.config)}`);
+      } finally {
+        await client.connection.close();
+      }
+    },
+  };
   const producer: ServiceDef = {
     name: 'producer',
     optional: true,
@@ -41,5 +78,5 @@ export function pipelineProcesses(options: PipelineOptions): ServiceDef[] {
       logpipeCommand(['produce', '--duration', '8760h', '--rate', String(options.producerRate ?? 20)]),
     ready: async () => true,
   };
-  return options.producer ? [streaming, producer] : [streaming];
+  return options.producer ? [streaming, batch, producer] : [streaming, batch];
 }

@@ -111,6 +111,12 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: nonEmpty.default('default'),
   TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
   DBT_PROFILES_DIR: nonEmpty.default(join(repoRoot, 'dbt')),
+  /** PostgreSQL schema of the raw tables the batch loads (dbt's sources). */
+  WAREHOUSE_RAW_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a schema name: lower case letters, digits and _')
+    .default('raw'),
+  BATCH_TASK_QUEUE: nonEmpty.default('batch'),
 });
 
 export type Config = z.infer<typeof configSchema>;

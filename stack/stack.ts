@@ -8,6 +8,7 @@ import { cassandra } from './cassandra.ts';
 import { dbt } from './dbt.ts';
 import { hdfs } from './hdfs.ts';
 import { kafka } from './kafka.ts';
+import { portOpen } from './net.ts';
 import { postgres } from './postgres.ts';
 import { runningPid, startDetached, stopProcess, tailFile } from './process.ts';
 import { consoleProgress } from './provision.ts';
@@ -86,7 +87,14 @@ export async function startService(ctx: StackContext, svc: ServiceDef): Promise<
   const existing = runningPid(pidFile(ctx, svc.name));
   if (existing !== undefined) {
     await waitReady(ctx, svc, existing);
+    await svc.afterStart?.(ctx); // idempotent: brings e.g. the schedule in line with the code
     return false;
+  }
+  // Another server on the port would answer the readiness check in this one's place.
+  if (svc.port && (await portOpen(svc.port))) {
+    throw new Error(
+      `${svc.name}: port ${svc.port} is already in use by a process this stack did not start (another checkout's stack?); stop it, or point logpipe at it with the variables in the README`,
+    );
   }
   const started = Date.now();
   const spec = await svc.prepare(ctx);

@@ -1,0 +1,190 @@
+// The batch workflow's activities, bound to their clients. Each one is idempotent: a retry after
+// a crash at any point loads nothing twice (see load-file.ts) and loses nothing.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type cassandraDriver from 'cassandra-driver';
+import type pg from 'pg';
+import type { Hdfs } from '../lib/clients/hdfs.ts';
+import type { Config } from '../lib/config.ts';
+import { buildCatalog, productStateAt } from '../producers/catalog.ts';
+import { listRawFiles } from './hdfs-files.ts';
+import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
+import { schemaDdl, TABLE_OF } from './warehouse-schema.ts';
+
+export interface BatchDeps {
+  config: Config;
+  pool: pg.Pool;
+  hdfs: Hdfs;
+  cassandra: cassandraDriver.Client;
+}
+
+export interface ServiceCheck {
+  service: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface LoadTotals {
+  files: number;
+  skipped: number;
+  lines: number;
+  inserted: number;
+  duplicate: number;
+  rejected: number;
+  perTable: Record<string, number>;
+}
+
+async function probe(service: string, fn: () => Promise<unknown>): Promise<ServiceCheck> {
+  try {
+    await fn();
+    return { service, ok: true, detail: 'answers' };
+  } catch (err) {
+    return { service, ok: false, detail: (err as Error).message.split('\n')[0] ?? 'error' };
+  }
+}
+
+export function createBatchActivities(deps: BatchDeps) {
+  const { config, pool, hdfs, cassandra } = deps;
+  const RAW_SCHEMA = config.WAREHOUSE_RAW_SCHEMA;
+
+  return {
+    /** HDFS, PostgreSQL and Cassandra answer; otherwise the run ends naming the service. */
+    async checkServices(): Promise<ServiceCheck[]> {
+      const checks = await Promise.all([
+        probe('hdfs', () => hdfs.list('/')),
+        probe('postgres', () => pool.query('SELECT 1')),
+        probe('cassandra', () => cassandra.execute('SELECT release_version FROM system.local')),
+      ]);
+      const down = checks.filter((c) => !c.ok);
+      if (down.length)
+        throw new Error(`service check failed: ${down.map((c) => `${c.service} (${c.detail})`).join(', ')}`);
+      return checks;
+    },
+
+    async ensureWarehouseSchema(): Promise<void> {
+      for (const ddl of schemaDdl(RAW_SCHEMA)) await pool.query(ddl);
+    },
+
+    /** Raw files in HDFS that the manifest does not list yet. */
+    async discoverNewFiles(): Promise<{ found: number; files: FileLoad[] }> {
+      const all = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
+      const loaded = await pool.query<{ path: string }>(
+        `SELECT path FROM ${RAW_SCHEMA}.load_manifest WHERE path = ANY($1)`,
+        [all.map((f) => f.path)],
+      );
+      const done = new Set(loaded.rows.map((r) => r.path));
+      const files = all
+        .filter((f) => !done.has(f.path))
+        .map((f) => ({ path: f.path, kind: 'raw' as const, dt: f.dt, hour: f.hour }));
+      return { found: all.length, files };
+    },
+
+    /** Loads files one by one; after a retry it resumes from the last file reported done. */
+    async loadFiles(files: FileLoad[], runId: string): Promise<LoadTotals> {
+      const ctx = Context.current();
+      const resumeFrom = (ctx.info.heartbeatDetails as { done?: number } | undefined)?.done ?? 0;
+      const totals: LoadTotals = {
+        files: 0,
+        skipped: 0,
+        lines: 0,
+        inserted: 0,
+        duplicate: 0,
+        rejected: 0,
+        perTable: {},
+      };
+      for (let i = resumeFrom; i < files.length; i++) {
+        const file = files[i] as FileLoad;
+        const text = (await hdfs.readFile(file.path)).toString('utf8');
+        const r: FileLoadResult = await loadFileText(pool, RAW_SCHEMA, file, text, runId);
+        totals.files++;
+        if (r.skipped) totals.skipped++;
+        totals.lines += r.lines;
+        totals.inserted += r.inserted;
+        totals.duplicate += r.duplicate;
+        totals.rejected += r.rejected;
+        for (const [t, n] of Object.entries(r.perTable)) totals.perTable[t] = (totals.perTable[t] ?? 0) + n;
+        ctx.heartbeat({ done: i + 1 });
+      }
+      return totals;
+    },
+
+    /** Users and products from the producer's catalog, prices and stock as they are now. */
+    async loadCatalog(): Promise<{ users: number; products: number }> {
+      const catalog = buildCatalog('logpipe');
+      const now = new Date();
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (let i = 0; i < catalog.users.length; i += 500) {
+          const chunk = catalog.users.slice(i, i + 500);
+          await client.query(
+            `INSERT INTO ${RAW_SCHEMA}.users (user_id, username, email, full_name, first_name, last_name, sex, age, country, city, signup_date)
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(user_id text, username text, email text, full_name text, first_name text, last_name text, sex text, age int, country text, city text, signup_date date)
+             ON CONFLICT (user_id) DO UPDATE SET username = EXCLUDED.username, email = EXCLUDED.email, age = EXCLUDED.age, country = EXCLUDED.country, city = EXCLUDED.city, _loaded_at = now()`,
+            [JSON.stringify(chunk)],
+          );
+        }
+        for (let i = 0; i < catalog.products.length; i += 1000) {
+          const chunk = catalog.products.slice(i, i + 1000).map((p) => ({ ...p, ...productStateAt(p, now) }));
+          // Only rows whose price or stock changed are touched, so the snapshot sees real changes.
+          await client.query(
+            `INSERT INTO ${RAW_SCHEMA}.products (product_id, name, category, subcategory, brand, description, price, stock, rating, date_added, weight)
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(product_id text, name text, category text, subcategory text, brand text, description text, price numeric, stock int, rating numeric, date_added date, weight numeric)
+             ON CONFLICT (product_id) DO UPDATE SET price = EXCLUDED.price, stock = EXCLUDED.stock, _loaded_at = now()
+             WHERE ${RAW_SCHEMA}.products.price IS DISTINCT FROM EXCLUDED.price OR ${RAW_SCHEMA}.products.stock IS DISTINCT FROM EXCLUDED.stock`,
+            [JSON.stringify(chunk)],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+      return { users: catalog.users.length, products: catalog.products.length };
+    },
+
+    /** Rows per file equal the manifest; no null keys in the order tables. Bad data is not retried. */
+    async validateLoad(paths: string[]): Promise<{ filesChecked: number }> {
+      if (paths.length) {
+        const unions = Object.values(TABLE_OF)
+          .map(
+            (t) =>
+              `SELECT _source_file, count(*) AS n FROM ${RAW_SCHEMA}.${t} WHERE _source_file = ANY($1) GROUP BY 1`,
+          )
+          .join(' UNION ALL ');
+        const res = await pool.query<{ path: string; expected: number; actual: string }>(
+          `SELECT m.path, m.rows_inserted AS expected, coalesce(sum(x.n), 0) AS actual
+           FROM ${RAW_SCHEMA}.load_manifest m LEFT JOIN (${unions}) x ON x._source_file = m.path
+           WHERE m.path = ANY($1) GROUP BY m.path, m.rows_inserted`,
+          [paths],
+        );
+        const bad = res.rows.filter((r) => Number(r.actual) !== Number(r.expected));
+        if (bad.length) {
+          throw ApplicationFailure.nonRetryable(
+            `rows per file differ from the manifest: ${bad.map((b) => `${b.path} (manifest ${b.expected}, tables ${b.actual})`).join('; ')}`,
+            'ValidationFailed',
+          );
+        }
+        if (res.rows.length !== paths.length)
+          throw ApplicationFailure.nonRetryable(
+            `${paths.length - res.rows.length} loaded files have no manifest entry`,
+            'ValidationFailed',
+          );
+      }
+      for (const t of ['order_complete_response', 'order_failed_response']) {
+        const nulls = await pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${RAW_SCHEMA}.${t} WHERE order_id IS NULL`,
+        );
+        if (Number(nulls.rows[0]?.n) > 0)
+          throw ApplicationFailure.nonRetryable(
+            `${t} has ${nulls.rows[0]?.n} rows without order_id`,
+            'ValidationFailed',
+          );
+      }
+      return { filesChecked: paths.length };
+    },
+  };
+}
+
+export type BatchActivities = ReturnType<typeof createBatchActivities>;

@@ -1,0 +1,107 @@
+// The warehouse's raw layer in PostgreSQL: one table per event type with the original system's
+// names and columns (plus event_id as primary key and load metadata), the catalog tables, and the
+// manifest of HDFS files already loaded. Applied idempotently before every load.
+import type { EventType } from '../lib/events/schema.ts';
+
+/** Columns every event table has, in COPY order. */
+export const COMMON_COLUMNS: [string, string][] = [
+  ['event_id', 'text PRIMARY KEY'],
+  ['schema_version', 'int NOT NULL'],
+  ['timestamp', 'timestamptz NOT NULL'],
+  ['level', 'text NOT NULL'],
+  ['service', 'text NOT NULL'],
+  ['event_type', 'text NOT NULL'],
+  ['user_id', 'text NOT NULL'],
+  ['session_id', 'text NOT NULL'],
+  ['product_id', 'text NOT NULL'],
+  ['session_duration', 'double precision'],
+  ['device_type', 'text'],
+  ['geo_country', 'text'],
+  ['geo_city', 'text'],
+];
+
+export const TYPE_COLUMNS: Record<EventType, [string, string][]> = {
+  search: [
+    ['query', 'text'],
+    ['results_count', 'int'],
+    ['filters', 'jsonb'],
+    ['searched_at', 'timestamptz'],
+  ],
+  purchase: [
+    ['order_id', 'text'],
+    ['amount', 'numeric(14,2)'],
+    ['payment_method', 'text'],
+    ['items', 'jsonb'],
+    ['quantity', 'int[]'],
+    ['shipping_address', 'text'],
+  ],
+  order_complete: [
+    ['order_id', 'text NOT NULL'],
+    ['amount', 'numeric(14,2)'],
+    ['payment_method', 'text'],
+    ['items', 'jsonb'],
+    ['quantity', 'int[]'],
+    ['shipping_method', 'text'],
+    ['delivery_estimate', 'date'],
+    ['completed_at', 'timestamptz'],
+  ],
+  order_failed: [
+    ['order_id', 'text NOT NULL'],
+    ['attempted_amount', 'numeric(14,2)'],
+    ['payment_method', 'text'],
+    ['failure_reason', 'text'],
+    ['failed_at', 'timestamptz'],
+  ],
+  error: [
+    ['error_code', 'text'],
+    ['message', 'text'],
+    ['error_at', 'timestamptz'],
+  ],
+};
+
+export const LOAD_COLUMNS: [string, string][] = [
+  ['_source_file', 'text NOT NULL'],
+  ['_loaded_at', 'timestamptz NOT NULL DEFAULT now()'],
+  ['_run_id', 'text'],
+];
+
+/** The original system's table names. */
+export const TABLE_OF: Record<EventType, string> = {
+  search: 'search_response',
+  purchase: 'purchase_response',
+  order_complete: 'order_complete_response',
+  order_failed: 'order_failed_response',
+  error: 'error_response',
+};
+
+export const columnsOf = (type: EventType) =>
+  [...COMMON_COLUMNS, ...TYPE_COLUMNS[type]].map(([name]) => name);
+
+export function schemaDdl(RAW_SCHEMA: string): string[] {
+  const ddl = [`CREATE SCHEMA IF NOT EXISTS ${RAW_SCHEMA}`];
+  for (const [type, table] of Object.entries(TABLE_OF) as [EventType, string][]) {
+    const cols = [...COMMON_COLUMNS, ...TYPE_COLUMNS[type], ...LOAD_COLUMNS].map(([n, t]) => `"${n}" ${t}`);
+    ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.${table} (${cols.join(', ')})`);
+    ddl.push(`CREATE INDEX IF NOT EXISTS ${table}_loaded_at ON ${RAW_SCHEMA}.${table} (_loaded_at)`);
+  }
+  ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.users (
+    user_id text PRIMARY KEY, username text, email text, full_name text, first_name text, last_name text,
+    sex text, age int, country text, city text, signup_date date, _loaded_at timestamptz NOT NULL DEFAULT now())`);
+  ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.products (
+    product_id text PRIMARY KEY, name text, category text, subcategory text, brand text, description text,
+    price numeric(14,2), stock int, rating numeric(3,1), date_added date, weight numeric(8,2),
+    _loaded_at timestamptz NOT NULL DEFAULT now())`);
+  // One row per HDFS file loaded, written in the same transaction as the file's rows.
+  ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.load_manifest (
+    path text PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('raw', 'compacted')),
+    dt date NOT NULL,
+    hour int NOT NULL,
+    lines int NOT NULL,
+    rows_inserted int NOT NULL,
+    rows_duplicate int NOT NULL,
+    rows_rejected int NOT NULL,
+    run_id text,
+    loaded_at timestamptz NOT NULL DEFAULT now())`);
+  return ddl;
+}

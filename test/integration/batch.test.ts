@@ -1,0 +1,221 @@
+// The batch workflow on the real Temporal server, HDFS and PostgreSQL: it loads exactly what the
+// streaming worker wrote, once, and a run with nothing new loads nothing.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../../activities/batch-activities.ts';
+import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { Hdfs } from '../../lib/clients/hdfs.ts';
+import { createPgPool } from '../../lib/clients/postgres.ts';
+import { connectTemporal } from '../../lib/clients/temporal.ts';
+import type { LogEvent } from '../../lib/events/schema.ts';
+import { EventGenerator } from '../../producers/generator.ts';
+import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
+import {
+  createTopics,
+  hdfsEventIds,
+  isolated,
+  send,
+  startWorker,
+  stopWorker,
+  type WorkerHandle,
+  waitFor,
+} from '../helpers/pipeline.ts';
+
+const TABLES = {
+  search: 'search_response',
+  purchase: 'purchase_response',
+  order_complete: 'order_complete_response',
+  order_failed: 'order_failed_response',
+  error: 'error_response',
+};
+
+describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
+  const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const iso = isolated('batch', {
+    WAREHOUSE_RAW_SCHEMA: schema,
+    BATCH_TASK_QUEUE: `batch-${schema}`,
+    HDFS_ROLL_MAX_EVENTS: '400',
+  });
+  const pool = createPgPool(iso.config);
+  const cassandra = createCassandra(iso.config);
+  let streaming: WorkerHandle;
+  let client: Client;
+  let connection: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  const produced: LogEvent[] = [];
+
+  const run = async (): Promise<HdfsToWarehouseResult> =>
+    (await client.workflow.execute('hdfsToWarehouse', {
+      taskQueue: iso.config.BATCH_TASK_QUEUE,
+      workflowId: `test-batch-${randomUUID()}`,
+      args: [{}],
+    })) as HdfsToWarehouseResult;
+
+  async function produceAndWait(events: LogEvent[]): Promise<void> {
+    produced.push(...events);
+    await send(
+      iso,
+      events.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
+    );
+    const ids = new Set(produced.map((e) => e.event_id));
+    await waitFor('the events in HDFS', async () => {
+      const raw = await hdfsEventIds(iso);
+      return [...ids].every((id) => raw.has(id)) ? true : undefined;
+    });
+  }
+
+  async function tableCounts(): Promise<Record<string, { rows: number; distinct: number }>> {
+    const out: Record<string, { rows: number; distinct: number }> = {};
+    for (const t of Object.values(TABLES)) {
+      const r = await pool.query<{ rows: string; distinct: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM ${schema}.${t}`,
+      );
+      out[t] = { rows: Number(r.rows[0]?.rows), distinct: Number(r.rows[0]?.distinct) };
+    }
+    return out;
+  }
+
+  function expectedCounts(): Record<string, number> {
+    const out: Record<string, number> = Object.fromEntries(Object.values(TABLES).map((t) => [t, 0]));
+    for (const id of new Set(produced.map((e) => e.event_id))) {
+      const e = produced.find((x) => x.event_id === id) as LogEvent;
+      out[TABLES[e.event_type]] = (out[TABLES[e.event_type]] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  before(async () => {
+    await createTopics(iso);
+    streaming = startWorker(iso);
+    client = await connectTemporal(iso.config);
+    connection = await NativeConnection.connect({ address: iso.config.TEMPORAL_ADDRESS });
+    await cassandra.connect();
+    worker = await Worker.create({
+      connection,
+      namespace: iso.config.TEMPORAL_NAMESPACE,
+      taskQueue: iso.config.BATCH_TASK_QUEUE,
+      workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+      activities: createBatchActivities({ config: iso.config, pool, hdfs: new Hdfs(iso.config), cassandra }),
+    });
+    running = worker.run();
+  });
+
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await client.connection.close();
+    await stopWorker(streaming);
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+    await cassandra.shutdown();
+  });
+
+  it('a run loads exactly the produced events, each in its type table once', async () => {
+    const now = Date.now();
+    await produceAndWait([
+      ...new EventGenerator({ seed: iso.id, start: new Date(now - 20 * 60_000), rate: 5 }).take(3000),
+    ]);
+    const result = await run();
+    assert.equal(result.load.inserted, 3000);
+    assert.equal(result.load.rejected, 0);
+    assert.ok(result.filesNew >= 3);
+    assert.deepEqual(result.services.map((s) => s.service).sort(), ['cassandra', 'hdfs', 'postgres']);
+    assert.deepEqual(
+      result.steps.map((s) => s.step),
+      ['check services', 'schema', 'discover', 'load', 'catalog', 'validate'],
+    );
+    const counts = await tableCounts();
+    const expected = expectedCounts();
+    for (const [t, c] of Object.entries(counts)) {
+      assert.equal(c.rows, expected[t], t);
+      assert.equal(c.distinct, c.rows, `${t}: each event once`);
+      assert.equal(result.load.perTable[t] ?? 0, expected[t]);
+    }
+    const manifest = await pool.query<{ n: string; rows: string }>(
+      `SELECT count(*) AS n, sum(rows_inserted) AS rows FROM ${schema}.load_manifest`,
+    );
+    assert.equal(Number(manifest.rows[0]?.n), result.filesNew);
+    assert.equal(Number(manifest.rows[0]?.rows), 3000);
+    const orders = await pool.query(
+      `SELECT count(*) FILTER (WHERE payment_method IS NULL) AS missing FROM ${schema}.order_complete_response`,
+    );
+    assert.equal(Number(orders.rows[0]?.missing), 0);
+  });
+
+  it('a second run with no new data loads nothing', async () => {
+    const result = await run();
+    assert.equal(result.filesNew, 0);
+    assert.equal(result.load.inserted, 0);
+    assert.ok(result.filesFound >= 3);
+  });
+
+  it('late events for an hour already loaded are loaded by the next run; a replay adds nothing', async () => {
+    const late = [
+      ...new EventGenerator({
+        seed: `${iso.id}-late`,
+        start: new Date(Date.now() - 3 * 3600_000),
+        rate: 5,
+      }).take(500),
+    ];
+    await produceAndWait(late);
+    const first = await run();
+    assert.equal(first.load.inserted, 500);
+    // The same events again: the streaming worker writes them to new files; the batch skips them.
+    await send(
+      iso,
+      late.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
+    );
+    await waitFor('the replay in HDFS', async () => {
+      const raw = await hdfsEventIds(iso);
+      return late.every((e) => raw.get(e.event_id) === 2) ? true : undefined;
+    });
+    const replay = await run();
+    assert.ok(replay.filesNew >= 1);
+    assert.equal(replay.load.inserted, 0);
+    assert.equal(replay.load.duplicate, 500);
+    const counts = await tableCounts();
+    const expected = expectedCounts();
+    for (const [t, c] of Object.entries(counts)) assert.equal(c.rows, expected[t], t);
+  });
+
+  it('loads the catalog with current prices and stock', async () => {
+    const r = await pool.query<{ users: string; products: string; priced: string }>(
+      `SELECT (SELECT count(*) FROM ${schema}.users) AS users, (SELECT count(*) FROM ${schema}.products) AS products,
+              (SELECT count(*) FROM ${schema}.products WHERE price > 0 AND stock >= 0) AS priced`,
+    );
+    assert.equal(Number(r.rows[0]?.users), 2000);
+    assert.equal(Number(r.rows[0]?.products), 10_000);
+    assert.equal(Number(r.rows[0]?.priced), 10_000);
+  });
+
+  it('its histories replay without nondeterminism errors', async () => {
+    const ids: string[] = [];
+    for await (const w of client.workflow.list({
+      query: `TaskQueue = '${iso.config.BATCH_TASK_QUEUE}' AND ExecutionStatus = 'Completed'`,
+    }))
+      ids.push(w.workflowId);
+    assert.ok(ids.length >= 3, `${ids.length} completed runs`);
+    const histories = await Promise.all(
+      ids.map(async (workflowId) => ({
+        workflowId,
+        history: await client.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    );
+    const results = Worker.runReplayHistories(
+      { workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)) },
+      histories,
+    );
+    let replayed = 0;
+    for await (const r of results) {
+      assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+      replayed++;
+    }
+    assert.equal(replayed, ids.length);
+  });
+});

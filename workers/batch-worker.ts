@@ -1,0 +1,34 @@
+// Entry point of the batch worker process: `./logpipe worker batch`. A Temporal worker on task
+// queue `batch`; several may run at once. SIGTERM stops polling and lets running activities finish.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../activities/batch-activities.ts';
+import { createCassandra } from '../lib/clients/cassandra.ts';
+import { Hdfs } from '../lib/clients/hdfs.ts';
+import { createPgPool } from '../lib/clients/postgres.ts';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+
+export async function runBatchWorker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('batch-worker');
+  const pool = createPgPool(config, 4);
+  const cassandra = createCassandra(config);
+  const activities = createBatchActivities({ config, pool, hdfs: new Hdfs(config), cassandra });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.BATCH_TASK_QUEUE,
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    activities,
+    shutdownGraceTime: '30 seconds',
+  });
+  log.info({ taskQueue: config.BATCH_TASK_QUEUE }, 'batch worker running');
+  // The SDK shuts the worker down on SIGINT and SIGTERM; run() returns once it has.
+  await worker.run();
+  await connection.close();
+  await pool.end();
+  await cassandra.shutdown();
+  log.info('batch worker stopped');
+}

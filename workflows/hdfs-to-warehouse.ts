@@ -1,0 +1,78 @@
+// The batch workflow, started by the `hdfs-to-warehouse` schedule every 10 minutes: check the
+// services, find the raw files not loaded yet, load them exactly once, load the catalog, validate.
+// Deterministic: every side effect is an activity.
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+
+export interface HdfsToWarehouseInput {
+  /** Load at most this many files in one run (the rest wait for the next run). */
+  maxFiles?: number;
+}
+
+export interface StepTime {
+  step: string;
+  ms: number;
+}
+
+export interface HdfsToWarehouseResult {
+  runId: string;
+  services: ServiceCheck[];
+  filesFound: number;
+  filesNew: number;
+  load: LoadTotals;
+  catalog: { users: number; products: number };
+  validated: number;
+  steps: StepTime[];
+}
+
+const checks = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '1 minute',
+  // The original's health-check task: fail fast, naming the service.
+  retry: { maximumAttempts: 2, initialInterval: '2 seconds' },
+});
+
+const io = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['ValidationFailed'],
+  },
+});
+
+export async function hdfsToWarehouse(input: HdfsToWarehouseInput = {}): Promise<HdfsToWarehouseResult> {
+  const steps: StepTime[] = [];
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const out = await fn();
+    steps.push({ step, ms: Date.now() - t0 });
+    return out;
+  };
+  const runId = workflowInfo().workflowId;
+  const services = await timed('check services', () => checks.checkServices());
+  await timed('schema', () => io.ensureWarehouseSchema());
+  const discovered = await timed('discover', () => io.discoverNewFiles());
+  const files = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
+  const load = await timed('load', () => io.loadFiles(files, runId));
+  const catalog = await timed('catalog', () => io.loadCatalog());
+  const validated = await timed('validate', () => io.validateLoad(files.map((f) => f.path)));
+  if (load.rejected > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${load.rejected} lines in HDFS failed the event contract`,
+      'ValidationFailed',
+    );
+  }
+  return {
+    runId,
+    services,
+    filesFound: discovered.found,
+    filesNew: files.length,
+    load,
+    catalog,
+    validated: validated.filesChecked,
+    steps,
+  };
+}
