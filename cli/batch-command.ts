@@ -116,13 +116,11 @@ export function registerBatch(program: Command): void {
     .requiredOption('--to <t>', 'end, e.g. 2026-01-02T06:00:00Z')
     .action((o: { from: string; to: string }) =>
       withClient(async (c) =>
-        c.schedule
-          .getHandle(SCHEDULE_ID)
-          .backfill({
-            start: parseTime('--from', o.from),
-            end: parseTime('--to', o.to),
-            overlap: 'ALLOW_ALL' as never,
-          }),
+        c.schedule.getHandle(SCHEDULE_ID).backfill({
+          start: parseTime('--from', o.from),
+          end: parseTime('--to', o.to),
+          overlap: 'ALLOW_ALL' as never,
+        }),
       ),
     );
 }
