@@ -7,6 +7,7 @@ import type { Hdfs } from '../lib/clients/hdfs.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { listRawFiles } from './hdfs-files.ts';
+import { postAlert } from './notify.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
 import { schemaDdl, TABLE_OF } from './warehouse-schema.ts';
 
@@ -47,6 +48,13 @@ export function createBatchActivities(deps: BatchDeps) {
   const RAW_SCHEMA = config.WAREHOUSE_RAW_SCHEMA;
 
   return {
+    /** A Slack-compatible message about the run, when ALERT_WEBHOOK_URL is set. */
+    async notify(outcome: { ok: boolean; workflowId: string; message: string }): Promise<boolean> {
+      if (outcome.ok && config.ALERT_ON_SUCCESS !== 'true') return false;
+      const link = `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(outcome.workflowId)}`;
+      return postAlert(config.ALERT_WEBHOOK_URL, `${outcome.ok ? ':white_check_mark:' : ':x:'} logpipe batch ${outcome.workflowId} ${outcome.ok ? 'succeeded' : 'FAILED'}: ${outcome.message}\n${link}`);
+    },
+
     /** HDFS, PostgreSQL and Cassandra answer; otherwise the run ends naming the service. */
     async checkServices(): Promise<ServiceCheck[]> {
       const checks = await Promise.all([

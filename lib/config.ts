@@ -117,6 +117,10 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a schema name: lower case letters, digits and _')
     .default('raw'),
   BATCH_TASK_QUEUE: nonEmpty.default('batch'),
+  /** Slack-compatible incoming webhook: a message when a batch run fails. */
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  /** Also post when a run succeeds. */
+  ALERT_ON_SUCCESS: z.enum(['true', 'false'], { message: 'expected true or false' }).default('false'),
 });
 
 export type Config = z.infer<typeof configSchema>;

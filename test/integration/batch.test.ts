@@ -1,7 +1,10 @@
 // The batch workflow on the real Temporal server, HDFS and PostgreSQL: it loads exactly what the
 // streaming worker wrote, once, and a run with nothing new loads nothing.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -11,8 +14,11 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
+import { loadConfig } from '../../lib/config.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
+import { SCHEDULE_ID } from '../../temporal/names.ts';
+import { ensureSchedule } from '../../temporal/schedule.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
   createTopics,
@@ -217,5 +223,118 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       replayed++;
     }
     assert.equal(replayed, ids.length);
+  });
+
+  it('fails fast naming a service that is down, and posts the failure to the alert webhook', async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        received.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const broken = {
+      ...iso.config,
+      WEBHDFS_URL: 'http://127.0.0.1:1',
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+      BATCH_TASK_QUEUE: `${iso.config.BATCH_TASK_QUEUE}-broken`,
+    };
+    const conn = await NativeConnection.connect({ address: iso.config.TEMPORAL_ADDRESS });
+    const w = await Worker.create({
+      connection: conn,
+      namespace: iso.config.TEMPORAL_NAMESPACE,
+      taskQueue: broken.BATCH_TASK_QUEUE,
+      workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+      activities: createBatchActivities({ config: broken, pool, hdfs: new Hdfs(broken), cassandra }),
+    });
+    const workflowId = `test-broken-${randomUUID()}`;
+    const failure = await w.runUntil(
+      client.workflow
+        .execute('hdfsToWarehouse', { taskQueue: broken.BATCH_TASK_QUEUE, workflowId, args: [{}] })
+        .then(
+          () => undefined,
+          (err: Error & { cause?: Error & { cause?: Error } }) => err,
+        ),
+    );
+    await conn.close();
+    server.close();
+    assert.ok(failure, 'the run failed');
+    const text = `${failure.message} ${failure.cause?.message ?? ''} ${failure.cause?.cause?.message ?? ''}`;
+    assert.match(text, /service check failed: hdfs/);
+    assert.equal(received.length, 1);
+    const alert = JSON.parse(received[0] as string) as { text: string };
+    assert.match(alert.text, /FAILED/);
+    assert.match(alert.text, /hdfs/);
+    assert.ok(alert.text.includes(workflowId));
+  });
+});
+
+describe('the hdfs-to-warehouse schedule', () => {
+  const config = loadConfig();
+  it('is created idempotently with a 10-minute interval, SKIP overlap and a one-hour catch-up window', async () => {
+    const client = await connectTemporal(config);
+    try {
+      await ensureSchedule(client, config);
+      assert.equal(await ensureSchedule(client, config), 'updated');
+      const handle = client.schedule.getHandle(SCHEDULE_ID);
+      const d = await handle.describe();
+      assert.equal(d.spec.intervals?.[0]?.every, 600_000);
+      assert.equal(d.policies.overlap, 'SKIP');
+      assert.equal(d.policies.catchupWindow, 3_600_000);
+      assert.ok(String(d.memo?.description).includes('Every 10 minutes'));
+
+      const cli = await new Promise<string>((resolve, reject) =>
+        execFile(
+          join(config.LOGPIPE_DATA_DIR, 'bin', 'temporal'),
+          [
+            'schedule',
+            'describe',
+            '--schedule-id',
+            SCHEDULE_ID,
+            '--address',
+            config.TEMPORAL_ADDRESS,
+            '-o',
+            'json',
+          ],
+          (err, out) => (err ? reject(err) : resolve(out)),
+        ),
+      );
+      const parsed = JSON.parse(cli) as {
+        schedule?: { spec?: { interval?: { interval?: string }[] }; policies?: { overlapPolicy?: string } };
+      };
+      assert.equal(parsed.schedule?.spec?.interval?.[0]?.interval, '600s');
+      assert.match(String(parsed.schedule?.policies?.overlapPolicy), /SKIP/);
+
+      await handle.pause('paused by the test');
+      assert.equal((await handle.describe()).state.paused, true);
+      await handle.unpause('unpaused by the test');
+      assert.equal((await handle.describe()).state.paused, false);
+
+      const before = (await handle.describe()).info.recentActions.length;
+      await handle.trigger();
+      const started = await waitFor(
+        'the triggered run',
+        async () => {
+          const actions = (await handle.describe()).info.recentActions;
+          return actions.length > before ? actions.at(-1) : undefined;
+        },
+        30_000,
+      );
+      const runId = started.action.workflow.workflowId;
+      assert.ok(runId.startsWith(`${SCHEDULE_ID}-`), runId);
+      // Leave no run waiting for a worker that this test did not start.
+      await client.workflow
+        .getHandle(runId)
+        .terminate('started by the schedule test')
+        .catch(() => {});
+    } finally {
+      await client.connection.close();
+    }
   });
 });
