@@ -7,8 +7,8 @@ import type { Hdfs } from '../lib/clients/hdfs.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { listRawFiles } from './hdfs-files.ts';
-import { postAlert } from './notify.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
+import { postAlert } from './notify.ts';
 import { schemaDdl, TABLE_OF } from './warehouse-schema.ts';
 
 export interface BatchDeps {
@@ -52,7 +52,10 @@ export function createBatchActivities(deps: BatchDeps) {
     async notify(outcome: { ok: boolean; workflowId: string; message: string }): Promise<boolean> {
       if (outcome.ok && config.ALERT_ON_SUCCESS !== 'true') return false;
       const link = `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(outcome.workflowId)}`;
-      return postAlert(config.ALERT_WEBHOOK_URL, `${outcome.ok ? ':white_check_mark:' : ':x:'} logpipe batch ${outcome.workflowId} ${outcome.ok ? 'succeeded' : 'FAILED'}: ${outcome.message}\n${link}`);
+      return postAlert(
+        config.ALERT_WEBHOOK_URL,
+        `${outcome.ok ? ':white_check_mark:' : ':x:'} logpipe batch ${outcome.workflowId} ${outcome.ok ? 'succeeded' : 'FAILED'}: ${outcome.message}\n${link}`,
+      );
     },
 
     /** HDFS, PostgreSQL and Cassandra answer; otherwise the run ends naming the service. */

@@ -43,13 +43,20 @@ const io = proxyActivities<BatchActivities>({
   },
 });
 
-const alerts = proxyActivities<BatchActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } });
+const alerts = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+});
 
 export async function hdfsToWarehouse(input: HdfsToWarehouseInput = {}): Promise<HdfsToWarehouseResult> {
   const workflowId = workflowInfo().workflowId;
   try {
     const result = await runBatch(input);
-    await alerts.notify({ ok: true, workflowId, message: `${result.load.inserted} rows loaded from ${result.filesNew} files` });
+    await alerts.notify({
+      ok: true,
+      workflowId,
+      message: `${result.load.inserted} rows loaded from ${result.filesNew} files`,
+    });
     return result;
   } catch (err) {
     const message = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;

@@ -64,3 +64,41 @@ describe('background processes', () => {
     assert.equal(existsSync(pidFile), false);
   });
 });
+
+describe('starting a service', () => {
+  it('refuses to start when another process already holds its port', async () => {
+    const { createServer } = await import('node:net');
+    const { startService } = await import('../../stack/stack.ts');
+    const { loadConfig } = await import('../../lib/config.ts');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'logpipe-port-'));
+    const ctx = {
+      config: loadConfig({ LOGPIPE_DATA_DIR: dataDir }),
+      dataDir,
+      cacheDir: dataDir,
+      progress: {
+        step: async <T>(_c: string, _w: string, _l: string, fn: () => Promise<T>) => fn(),
+        info: () => {},
+      },
+    };
+    let prepared = false;
+    const svc = {
+      name: 'squatter-test',
+      port,
+      processMarker: 'sleep',
+      prepare: async () => {
+        prepared = true;
+        return { command: 'sleep', args: ['30'] };
+      },
+      ready: async () => true,
+    };
+    await assert.rejects(
+      startService(ctx, svc),
+      /port \d+ is already in use by a process this stack did not start/,
+    );
+    assert.equal(prepared, false);
+    server.close();
+  });
+});
