@@ -15,6 +15,22 @@ export const csvLine = (values: Value[]) => `${values.map(csvField).join(',')}\n
 
 const pgArray = (xs: number[]) => `{${xs.join(',')}}`;
 
+/** The columns purchase and order_complete rows share, in table order. */
+function orderColumns(d: {
+  order_id?: string;
+  amount: number;
+  payment_method?: string;
+  items: { quantity: number }[];
+}): Value[] {
+  return [
+    d.order_id,
+    d.amount,
+    d.payment_method,
+    JSON.stringify(d.items),
+    pgArray(d.items.map((i) => i.quantity)),
+  ];
+}
+
 export function rowOf(e: LogEvent): Value[] {
   const common: Value[] = [
     e.event_id,
@@ -41,23 +57,11 @@ export function rowOf(e: LogEvent): Value[] {
         e.details.searched_at,
       ];
     case 'purchase':
-      return [
-        ...common,
-        e.details.order_id,
-        e.details.amount,
-        e.details.payment_method,
-        JSON.stringify(e.details.items),
-        pgArray(e.details.items.map((i) => i.quantity)),
-        e.details.shipping_address,
-      ];
+      return [...common, ...orderColumns(e.details), e.details.shipping_address];
     case 'order_complete':
       return [
         ...common,
-        e.details.order_id,
-        e.details.amount,
-        e.details.payment_method,
-        JSON.stringify(e.details.items),
-        pgArray(e.details.items.map((i) => i.quantity)),
+        ...orderColumns(e.details),
         e.details.shipping_method,
         e.details.delivery_estimate.slice(0, 10),
         e.details.completed_at,

@@ -45,6 +45,14 @@ export interface GeneratorOptions {
 
 type Step = (at: Date) => LogEvent;
 
+/** One order of a session: what its purchase, completion and failures refer to. */
+interface Order {
+  productId: string;
+  quantity: number;
+  orderId: string;
+  payment: (typeof PAYMENTS)[number];
+}
+
 interface Session {
   id: string;
   user: Catalog['users'][number];
@@ -111,22 +119,19 @@ export class EventGenerator {
       const product = rnd.pick(this.catalog.products);
       if (kind !== 'direct_buy') session.steps.push((at) => this.search(session, at, product.product_id));
       if (kind !== 'browse') {
-        const quantity = rnd.int(1, 3);
-        const orderId = `order_${rnd.uuid().slice(0, 6)}${String(++this.orderCounter).padStart(6, '0')}`;
-        const payment = rnd.pick(PAYMENTS);
-        session.steps.push((at) =>
-          this.purchase(session, at, product.product_id, quantity, orderId, payment),
-        );
+        const order: Order = {
+          productId: product.product_id,
+          quantity: rnd.int(1, 3),
+          orderId: `order_${rnd.uuid().slice(0, 6)}${String(++this.orderCounter).padStart(6, '0')}`,
+          payment: rnd.pick(PAYMENTS),
+        };
+        session.steps.push((at) => this.purchase(session, at, order));
         for (;;) {
           if (rnd.chance(ATTEMPT_FAILS)) {
-            session.steps.push((at) =>
-              this.orderFailed(session, at, product.product_id, quantity, orderId, payment),
-            );
+            session.steps.push((at) => this.orderFailed(session, at, order));
             if (!rnd.chance(RETRY_AFTER_FAILURE)) break;
           } else {
-            session.steps.push((at) =>
-              this.orderComplete(session, at, product.product_id, quantity, orderId, payment),
-            );
+            session.steps.push((at) => this.orderComplete(session, at, order));
             break;
           }
         }
@@ -180,14 +185,7 @@ export class EventGenerator {
     };
   }
 
-  private purchase(
-    s: Session,
-    at: Date,
-    productId: string,
-    quantity: number,
-    orderId: string,
-    payment: (typeof PAYMENTS)[number],
-  ): LogEvent {
+  private purchase(s: Session, at: Date, { productId, quantity, orderId, payment }: Order): LogEvent {
     const city = s.user.city;
     return {
       ...this.base(s, at, 'purchase', productId),
@@ -202,14 +200,7 @@ export class EventGenerator {
     };
   }
 
-  private orderComplete(
-    s: Session,
-    at: Date,
-    productId: string,
-    quantity: number,
-    orderId: string,
-    payment: (typeof PAYMENTS)[number],
-  ): LogEvent {
+  private orderComplete(s: Session, at: Date, { productId, quantity, orderId, payment }: Order): LogEvent {
     const delivery = new Date(at.getTime() + this.rnd.int(1, 7) * 86_400_000);
     return {
       ...this.base(s, at, 'order_complete', productId),
@@ -226,14 +217,7 @@ export class EventGenerator {
     };
   }
 
-  private orderFailed(
-    s: Session,
-    at: Date,
-    productId: string,
-    quantity: number,
-    orderId: string,
-    payment: (typeof PAYMENTS)[number],
-  ): LogEvent {
+  private orderFailed(s: Session, at: Date, { productId, quantity, orderId, payment }: Order): LogEvent {
     return {
       ...this.base(s, at, 'order_failed', productId),
       event_type: 'order_failed',
