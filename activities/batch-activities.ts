@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
+import { type CompactionResult, compactedDir, compactHour, type HourToCompact } from './compact-hour.ts';
 import { listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
 import { postAlert } from './notify.ts';
@@ -75,9 +76,16 @@ export function createBatchActivities(deps: BatchDeps) {
       for (const ddl of schemaDdl(RAW_SCHEMA)) await pool.query(ddl);
     },
 
-    /** Raw files in HDFS that the manifest does not list yet. */
+    /** Compacted and raw files in HDFS that the manifest does not list yet. */
     async discoverNewFiles(): Promise<{ found: number; files: FileLoad[] }> {
-      const all = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
+      const compacted = (await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC)).map(
+        (f) => ({ ...f, kind: 'compacted' as const }),
+      );
+      const raw = (await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC)).map((f) => ({
+        ...f,
+        kind: 'raw' as const,
+      }));
+      const all = [...compacted, ...raw];
       const loaded = await pool.query<{ path: string }>(
         `SELECT path FROM ${RAW_SCHEMA}.load_manifest WHERE path = ANY($1)`,
         [all.map((f) => f.path)],
@@ -85,8 +93,34 @@ export function createBatchActivities(deps: BatchDeps) {
       const done = new Set(loaded.rows.map((r) => r.path));
       const files = all
         .filter((f) => !done.has(f.path))
-        .map((f) => ({ path: f.path, kind: 'raw' as const, dt: f.dt, hour: f.hour }));
+        .map((f) => ({ path: f.path, kind: f.kind, dt: f.dt, hour: f.hour }));
       return { found: all.length, files };
+    },
+
+    /** Merges each closed hour's raw files into one compacted file (see compact-hour.ts). */
+    async compactClosedHours(): Promise<CompactionResult[]> {
+      const ctx = Context.current();
+      const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
+      const compacted = await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC);
+      const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
+      const hours = new Map<string, HourToCompact>();
+      for (const f of raw) {
+        const hourEnd = Date.parse(`${f.dt}T${String(f.hour).padStart(2, '0')}:00:00Z`) + 3_600_000;
+        if (hourEnd > closedBefore) continue; // still open: its raw files are loaded as they are
+        const key = `${f.dt}/${f.hour}`;
+        const h = hours.get(key) ?? { dt: f.dt, hour: f.hour, inputs: [] };
+        h.inputs.push(f.path);
+        hours.set(key, h);
+      }
+      // A late raw file is merged with the hour's earlier compacted file.
+      for (const f of compacted) hours.get(`${f.dt}/${f.hour}`)?.inputs.push(f.path);
+      const results: CompactionResult[] = [];
+      for (const h of hours.values()) {
+        const dir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, h.dt, h.hour);
+        results.push(await compactHour(hdfs, pool, RAW_SCHEMA, dir, h));
+        ctx.heartbeat({ compacted: results.length });
+      }
+      return results;
     },
 
     /** Loads files one by one; after a retry it resumes from the last file reported done. */

@@ -9,7 +9,7 @@ export interface RawFile {
   modifiedAt: number;
 }
 
-/** Every raw NDJSON file under <root>/<topic>/dt=…/hour=…/ (temporary and marker folders are elsewhere). */
+/** Every NDJSON file under <root>/<topic>/dt=…/hour=…/ (names starting with _ are temporary). */
 export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Promise<RawFile[]> {
   const base = `${root}/${topic}`;
   const out: RawFile[] = [];
@@ -21,7 +21,7 @@ export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Pro
       const hm = /^hour=(\d{2})$/.exec(h.pathSuffix);
       if (!hm || h.type !== 'DIRECTORY') continue;
       for (const f of await hdfs.list(`${base}/${d.pathSuffix}/${h.pathSuffix}`)) {
-        if (f.type !== 'FILE' || !f.pathSuffix.endsWith('.ndjson')) continue;
+        if (f.type !== 'FILE' || !f.pathSuffix.endsWith('.ndjson') || f.pathSuffix.startsWith('_')) continue;
         out.push({
           path: `${base}/${d.pathSuffix}/${h.pathSuffix}/${f.pathSuffix}`,
           dt: dm[1] as string,

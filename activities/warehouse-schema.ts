@@ -2,6 +2,7 @@
 // names and columns (plus event_id as primary key and load metadata), the catalog tables, and the
 // manifest of HDFS files already loaded. Applied idempotently before every load.
 import type { EventType } from '../lib/events/schema.ts';
+import { compactionDdl } from './compact-hour.ts';
 
 /** Columns every event table has, in COPY order. */
 export const COMMON_COLUMNS: [string, string][] = [
@@ -103,5 +104,6 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     rows_rejected int NOT NULL,
     run_id text,
     loaded_at timestamptz NOT NULL DEFAULT now())`);
+  ddl.push(compactionDdl(RAW_SCHEMA));
   return ddl;
 }

@@ -19,6 +19,7 @@ export interface HdfsToWarehouseResult {
   services: ServiceCheck[];
   filesFound: number;
   filesNew: number;
+  compacted: { hour: string; inputs: number; events: number }[];
   load: LoadTotals;
   catalog: { users: number; products: number };
   validated: number;
@@ -76,7 +77,12 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
   const runId = workflowInfo().workflowId;
   const services = await timed('check services', () => checks.checkServices());
   await timed('schema', () => io.ensureWarehouseSchema());
-  const discovered = await timed('discover', () => io.discoverNewFiles());
+  const before = await timed('discover', () => io.discoverNewFiles());
+  const compaction = await timed('compact', () => io.compactClosedHours());
+  // Compaction replaced raw files of closed hours with compacted ones: list again what to load.
+  const discovered = compaction.length
+    ? await timed('discover compacted', () => io.discoverNewFiles())
+    : before;
   const files = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
   const load = await timed('load', () => io.loadFiles(files, runId));
   const catalog = await timed('catalog', () => io.loadCatalog());
@@ -90,8 +96,13 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
   return {
     runId,
     services,
-    filesFound: discovered.found,
+    filesFound: before.found,
     filesNew: files.length,
+    compacted: compaction.map((c) => ({
+      hour: `${c.dt}T${String(c.hour).padStart(2, '0')}`,
+      inputs: c.inputs,
+      events: c.events,
+    })),
     load,
     catalog,
     validated: validated.filesChecked,

@@ -25,6 +25,7 @@ export function isolated(name: string, extra: Record<string, string> = {}): Isol
     STREAM_GROUP_ID: `g_${id}`,
     CASSANDRA_KEYSPACE: `t_${id}`.toLowerCase(),
     HDFS_RAW_ROOT: `/logpipe-test/${id}/raw`,
+    HDFS_COMPACTED_ROOT: `/logpipe-test/${id}/compacted`,
     STREAM_METRICS_PORT: '0',
     KAFKA_PARTITIONS: '3',
     HDFS_ROLL_MAX_AGE_MS: '1000',
