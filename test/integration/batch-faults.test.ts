@@ -13,6 +13,7 @@ import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts
 import {
   createTopics,
   hdfsEventIds,
+  hdfsFiles,
   isolated,
   send,
   startWorker,
@@ -56,17 +57,25 @@ describe('batch worker killed during a load', () => {
     const events = [
       ...new EventGenerator({ seed: iso.id, start: new Date(Date.now() - 10 * 60_000), rate: 20 }).take(6000),
     ];
-    await send(
-      iso,
-      events.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
-    );
-    await waitFor(
-      'all events in HDFS',
-      async () => ((await hdfsEventIds(iso)).size >= events.length ? true : undefined),
-      180_000,
-      2000,
-    );
+    // In rounds, each rolled to HDFS before the next, so the load has many files to kill it among.
+    for (let i = 0; i < events.length; i += 400) {
+      const round = events.slice(i, i + 400);
+      await send(
+        iso,
+        round.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
+      );
+      await waitFor(
+        'the round in HDFS',
+        async () => {
+          const raw = await hdfsEventIds(iso);
+          return round.every((e) => raw.has(e.event_id)) ? true : undefined;
+        },
+        120_000,
+        200,
+      );
+    }
     await stopWorker(streaming);
+    assert.ok((await hdfsFiles(iso)).length >= 20, 'enough files to kill the load among');
 
     const client = await connectTemporal(iso.config);
     const first = batchWorker();
