@@ -1,7 +1,6 @@
 // Turns raw NDJSON lines into rows of the per-type raw tables, as CSV for COPY. Pure.
 import { parseEvent } from '../lib/events/parse.ts';
 import type { EventType, LogEvent } from '../lib/events/schema.ts';
-import { columnsOf } from './warehouse-schema.ts';
 
 type Value = string | number | null | undefined;
 
@@ -120,5 +119,3 @@ export function splitLines(text: string): SplitFile {
   }
   return { csv, lines, rejected, eventIds };
 }
-
-export { columnsOf };

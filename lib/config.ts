@@ -117,7 +117,10 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a schema name: lower case letters, digits and _')
     .default('raw'),
   BATCH_TASK_QUEUE: nonEmpty.default('batch'),
-  HDFS_COMPACTED_ROOT: z.string().regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/compacted').default('/logpipe/compacted'),
+  HDFS_COMPACTED_ROOT: z
+    .string()
+    .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/compacted')
+    .default('/logpipe/compacted'),
   /** An hour is compacted once it ended this long ago (late events still land in raw files after). */
   COMPACT_GRACE_MINUTES: positiveInt('a whole number of minutes, e.g. 15').default(15),
   /** Slack-compatible incoming webhook: a message when a batch run fails. */

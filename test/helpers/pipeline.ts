@@ -102,21 +102,17 @@ export async function cassandraEventIds(iso: Isolated): Promise<Map<string, numb
   const client = createCassandra(iso.config);
   try {
     const counts = new Map<string, number>();
-    const rows = await client.execute(`SELECT event_id FROM ${iso.config.CASSANDRA_KEYSPACE}.ecomm_log`, [], {
-      fetchSize: 5000,
-    });
-    for (const r of rows.rows) counts.set(r.event_id, (counts.get(r.event_id) ?? 0) + 1);
-    // execute with autoPage returns the first page only; page through the rest.
-    let state = rows.pageState;
-    while (state) {
+    // Page by hand: execute returns one page at a time.
+    let pageState: string | undefined;
+    do {
       const page = await client.execute(
         `SELECT event_id FROM ${iso.config.CASSANDRA_KEYSPACE}.ecomm_log`,
         [],
-        { fetchSize: 5000, pageState: state },
+        { fetchSize: 5000, pageState },
       );
       for (const r of page.rows) counts.set(r.event_id, (counts.get(r.event_id) ?? 0) + 1);
-      state = page.pageState;
-    }
+      pageState = page.pageState;
+    } while (pageState);
     return counts;
   } catch (err) {
     if (/unconfigured table|Keyspace .* does not exist/i.test((err as Error).message)) return new Map();

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
 import { logpipeNodeArgs } from '../../lib/node-args.ts';
@@ -21,13 +22,7 @@ import {
   waitFor,
 } from '../helpers/pipeline.ts';
 
-const TABLES = [
-  'search_response',
-  'purchase_response',
-  'order_complete_response',
-  'order_failed_response',
-  'error_response',
-];
+const TABLES = Object.values(TABLE_OF);
 
 describe('batch worker killed during a load', () => {
   const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities.ts';
+import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
@@ -31,13 +32,7 @@ import {
   waitFor,
 } from '../helpers/pipeline.ts';
 
-const TABLES = {
-  search: 'search_response',
-  purchase: 'purchase_response',
-  order_complete: 'order_complete_response',
-  order_failed: 'order_failed_response',
-  error: 'error_response',
-};
+const TABLES = TABLE_OF;
 
 describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
