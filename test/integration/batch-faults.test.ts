@@ -31,6 +31,8 @@ describe('batch worker killed during a load', () => {
     BATCH_TASK_QUEUE: `batch-${schema}`,
     HDFS_ROLL_MAX_EVENTS: '40',
     HDFS_ROLL_MAX_AGE_MS: '200',
+    // No hour closes during the test, whatever the clock says: this case is about the load.
+    COMPACT_GRACE_MINUTES: '600',
   });
   const pool = createPgPool(iso.config);
   after(async () => {

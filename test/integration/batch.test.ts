@@ -63,7 +63,9 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       iso,
       events.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
     );
-    const ids = new Set(produced.map((e) => e.event_id));
+    // Only the events just sent: earlier ones may have left the raw folders already, when their
+    // hour closed and a run compacted it.
+    const ids = new Set(events.map((e) => e.event_id));
     await waitFor('the events in HDFS', async () => {
       const raw = await hdfsEventIds(iso);
       return [...ids].every((id) => raw.has(id)) ? true : undefined;
@@ -157,7 +159,9 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
 
   it('a second run with no new data loads nothing', async () => {
     const result = await run();
-    assert.equal(result.filesNew, 0);
+    // Nothing new from the streaming worker; the only files to load are compacted ones, made when
+    // the first test's hour closed between the runs (their rows are all duplicates).
+    assert.equal(result.filesNew, result.compacted.length);
     assert.equal(result.load.inserted, 0);
     assert.ok(result.filesFound >= 3);
   });
