@@ -116,6 +116,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a schema name: lower case letters, digits and _')
     .default('raw'),
+  /** PostgreSQL schema dbt builds the marts in (staging and snapshots go to <it>_staging, <it>_snapshots). */
+  WAREHOUSE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'expected a schema name: lower case letters, digits and _')
+    .default('analytics'),
   BATCH_TASK_QUEUE: nonEmpty.default('batch'),
   HDFS_COMPACTED_ROOT: z
     .string()
@@ -127,6 +132,22 @@ export const configSchema = z.object({
   ALERT_WEBHOOK_URL: httpUrl.optional(),
   /** Also post when a run succeeds. */
   ALERT_ON_SUCCESS: z.enum(['true', 'false'], { message: 'expected true or false' }).default('false'),
+  /** The dashboard's HTTP port and interface (127.0.0.1: not reachable from other machines). */
+  DASHBOARD_PORT: port.default(8501),
+  DASHBOARD_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address to bind, e.g. 127.0.0.1')
+    .default('127.0.0.1'),
+  /** Streaming workers' metrics endpoints the dashboard reads (comma-separated base URLs). */
+  DASHBOARD_STREAM_METRICS_URLS: z
+    .string()
+    .trim()
+    .transform((s) => s.split(',').map((x) => x.trim().replace(/\/+$/, '')))
+    .refine((xs) => xs.every((x) => /^https?:\/\/[^/\s]+$/.test(x)), {
+      message: 'expected a comma-separated list of http(s) base URLs, e.g. http://127.0.0.1:9464',
+    })
+    .default(['http://127.0.0.1:9464']),
 });
 
 export type Config = z.infer<typeof configSchema>;

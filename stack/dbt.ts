@@ -2,15 +2,12 @@
 // It is a tool, not a server: nothing to start, only to install.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DBT_CORE_VERSION, DBT_POSTGRES_VERSION, dbtExecutable, dbtHome } from '../lib/dbt.ts';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
 import type { StackComponent, StackContext } from './types.ts';
 
-export const DBT_CORE_VERSION = '1.10.15';
-export const DBT_POSTGRES_VERSION = '1.9.1';
-
-const home = (ctx: StackContext) =>
-  join(ctx.cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
-export const dbtBin = (ctx: StackContext) => join(home(ctx), 'bin', 'dbt');
+const home = (ctx: StackContext) => dbtHome(ctx.cacheDir);
+export const dbtBin = (ctx: StackContext) => dbtExecutable(ctx.cacheDir);
 
 export const dbt: StackComponent = {
   name: 'dbt',

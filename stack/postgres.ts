@@ -181,6 +181,9 @@ export const postgres: StackComponent = {
             'max_wal_size=2GB',
             '-c',
             'logging_collector=off',
+            // dbt writes snapshot times as timestamps without zone in the session's zone: UTC.
+            '-c',
+            'timezone=UTC',
           ],
           cwd: data,
           uid: user?.uid,

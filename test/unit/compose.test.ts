@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema, loadConfig, repoRoot } from '../../lib/config.ts';
-import { DBT_CORE_VERSION, DBT_POSTGRES_VERSION } from '../../stack/dbt.ts';
+import { DBT_CORE_VERSION, DBT_POSTGRES_VERSION } from '../../lib/dbt.ts';
 
 interface Service {
   image?: string;

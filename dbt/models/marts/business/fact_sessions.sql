@@ -1,0 +1,75 @@
+{{ config(
+    materialized='incremental',
+    unique_key='session_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['_loaded_at']}, {'columns': ['session_date']}],
+) }}
+
+-- One row per browsing session with how far it went in the funnel. Incremental: the sessions that
+-- got new events are recomputed from all their events.
+with
+
+{% if is_incremental() %}
+touched as (
+
+    select distinct session_id
+    from {{ ref('fact_events') }}
+    {{ loaded_since_last_run() }}
+
+),
+{% endif %}
+
+events as (
+
+    select * from {{ ref('fact_events') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from touched)
+    {% endif %}
+
+),
+
+per_session as (
+
+    select
+        session_id,
+        min(user_id) as user_id,
+        min(device_type) as device_type,
+        min(country) as country,
+        min(event_at) as started_at,
+        max(event_at) as ended_at,
+        count(*) as events,
+        bool_or(event_type = 'search') as has_search,
+        bool_or(event_type = 'purchase') as has_purchase,
+        bool_or(event_type = 'order_complete') as has_completed,
+        bool_or(event_type = 'order_failed') as has_failed,
+        coalesce(sum(amount) filter (where event_type = 'order_complete'), 0) as revenue,
+        max(_loaded_at) as _loaded_at
+    from events
+    group by session_id
+
+),
+
+final as (
+
+    -- Each step requires the ones before it, so the funnel can only narrow.
+    select
+        session_id,
+        user_id,
+        device_type,
+        country,
+        started_at,
+        (started_at at time zone 'UTC')::date as session_date,
+        ended_at,
+        events,
+        has_search as searched,
+        has_search and has_purchase as purchased,
+        has_search and has_purchase and (has_completed or has_failed) as ordered,
+        has_search and has_purchase and has_completed as completed,
+        has_search and has_purchase and has_failed and not has_completed as failed,
+        revenue,
+        _loaded_at
+    from per_session
+
+)
+
+select * from final

@@ -1,0 +1,109 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_line_key',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['_loaded_at']}, {'columns': ['order_date']}],
+) }}
+
+-- One row per order line of purchase, order_complete and order_failed events, with the product's
+-- price as it was at the event's time (the dim_products version valid then).
+with purchase as (
+
+    select
+        event_id, order_id, 'purchase' as status, event_at, user_id, session_id, product_id,
+        device_type, country, city, payment_method, null::text as shipping_method,
+        null::text as failure_reason, amount as order_amount, items, _loaded_at
+    from {{ ref('stg_purchase_events') }}
+    {{ loaded_since_last_run() }}
+
+),
+
+completed as (
+
+    select
+        event_id, order_id, 'completed' as status, event_at, user_id, session_id, product_id,
+        device_type, country, city, payment_method, shipping_method,
+        null::text as failure_reason, amount as order_amount, items, _loaded_at
+    from {{ ref('stg_order_complete_events') }}
+    {{ loaded_since_last_run() }}
+
+),
+
+failed as (
+
+    -- A failed attempt lists no items: one line for the event's product, quantity unknown.
+    select
+        event_id, order_id, 'failed' as status, event_at, user_id, session_id, product_id,
+        device_type, country, city, payment_method, null::text as shipping_method,
+        failure_reason, attempted_amount as order_amount,
+        jsonb_build_array(jsonb_build_object('product_id', product_id)) as items, _loaded_at
+    from {{ ref('stg_order_failed_events') }}
+    {{ loaded_since_last_run() }}
+
+),
+
+orders as (
+
+    select * from purchase
+    union all select * from completed
+    union all select * from failed
+
+),
+
+lines as (
+
+    select
+        orders.*,
+        line.line_number,
+        line.item ->> 'product_id' as line_product_id,
+        (line.item ->> 'quantity')::int as quantity,
+        count(*) over (partition by orders.event_id) as order_lines,
+        sum((line.item ->> 'quantity')::int) over (partition by orders.event_id) as order_quantity
+    from orders
+    cross join lateral jsonb_array_elements(coalesce(orders.items, '[]'::jsonb))
+        with ordinality as line(item, line_number)
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+final as (
+
+    select
+        lines.event_id || '#' || lines.line_number as order_line_key,
+        lines.event_id,
+        lines.order_id,
+        lines.status,
+        lines.event_at as order_at,
+        (lines.event_at at time zone 'UTC')::date as order_date,
+        lines.user_id,
+        lines.session_id,
+        coalesce(lines.line_product_id, lines.product_id) as product_id,
+        products.product_version_key,
+        lines.quantity,
+        products.price as unit_price_at_order,
+        -- The event's amount, shared among its lines by quantity (the whole amount for one line).
+        case
+            when lines.order_lines = 1 then lines.order_amount
+            when lines.order_quantity > 0 then round(lines.order_amount * lines.quantity / lines.order_quantity, 2)
+        end as amount,
+        lines.payment_method,
+        lines.shipping_method,
+        lines.failure_reason,
+        lines.device_type,
+        lines.country,
+        lines.city,
+        lines._loaded_at
+    from lines
+    left join products
+        on products.product_id = coalesce(lines.line_product_id, lines.product_id)
+        and lines.event_at >= products.valid_from
+        and (products.valid_to is null or lines.event_at < products.valid_to)
+
+)
+
+select * from final

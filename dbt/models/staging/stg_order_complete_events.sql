@@ -1,0 +1,38 @@
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['_loaded_at']}],
+) }}
+
+with source as (
+
+    select * from {{ source('raw', 'order_complete_response') }}
+    {{ loaded_since_last_run() }}
+
+),
+
+renamed as (
+
+    select
+        {{ event_common_columns() }}
+        order_id,
+        amount,
+        payment_method,
+        items,
+        shipping_method,
+        delivery_estimate,
+        completed_at,
+        _source_file,
+        _loaded_at
+    from source
+
+),
+
+final as (
+
+    {{ dedupe_by_event_id('renamed') }}
+
+)
+
+select * from final

@@ -1,0 +1,126 @@
+// Running dbt: the pinned install in the cache, the project in dbt/, the profile reading logpipe's
+// own variables, and the results read from run_results.json. Used by `logpipe dbt`, the batch
+// workflow's dbt activity, the tests and the benchmark.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { type Config, repoRoot } from './config.ts';
+
+export const DBT_CORE_VERSION = '1.10.15';
+export const DBT_POSTGRES_VERSION = '1.9.1';
+export const DBT_PROJECT_DIR = join(repoRoot, 'dbt');
+
+export const dbtHome = (cacheDir: string) =>
+  join(cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
+export const dbtExecutable = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'dbt');
+
+export interface DbtPaths {
+  /** dbt's target/ (manifest, compiled SQL, run_results.json). */
+  targetPath: string;
+  /** Where dbt.log goes. */
+  logPath: string;
+}
+
+/** The environment dbt needs: the project, the profile and the connection, from logpipe's config. */
+export function dbtEnv(config: Config, paths: DbtPaths): Record<string, string> {
+  return {
+    DBT_PROJECT_DIR,
+    DBT_PROFILES_DIR: config.DBT_PROFILES_DIR,
+    DBT_TARGET_PATH: paths.targetPath,
+    DBT_LOG_PATH: paths.logPath,
+    DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+    DBT_USE_COLORS: 'false',
+    PGHOST: config.PGHOST,
+    PGPORT: String(config.PGPORT),
+    PGUSER: config.PGUSER,
+    PGPASSWORD: config.PGPASSWORD,
+    PGDATABASE: config.PGDATABASE,
+    WAREHOUSE_RAW_SCHEMA: config.WAREHOUSE_RAW_SCHEMA,
+    WAREHOUSE_SCHEMA: config.WAREHOUSE_SCHEMA,
+  };
+}
+
+export interface DbtNodeResult {
+  /** model, snapshot, test, seed… */
+  resourceType: string;
+  name: string;
+  /** success, error, skipped, pass, fail, warn, … as dbt reports it. */
+  status: string;
+  message: string | null;
+  failures: number | null;
+  seconds: number;
+}
+
+export interface DbtInvocation {
+  args: string[];
+  ok: boolean;
+  exitCode: number;
+  results: DbtNodeResult[];
+  /** The last lines dbt printed (the whole log is under logPath). */
+  tail: string;
+  seconds: number;
+}
+
+interface RunResults {
+  elapsed_time?: number;
+  results?: {
+    unique_id: string;
+    status: string;
+    message?: string | null;
+    failures?: number | null;
+    execution_time?: number;
+  }[];
+}
+
+const FAILED = new Set(['error', 'fail', 'runtime error']);
+
+/** The nodes that failed (a model or snapshot in error, a test that failed). */
+export const failedNodes = (results: DbtNodeResult[]) => results.filter((r) => FAILED.has(r.status));
+
+export async function invokeDbt(
+  config: Config,
+  args: string[],
+  paths: DbtPaths,
+  options: { signal?: AbortSignal } = {},
+): Promise<DbtInvocation> {
+  const started = Date.now();
+  const runResults = join(paths.targetPath, 'run_results.json');
+  // A stale file from an earlier command must not be read as this one's results.
+  await rm(runResults, { force: true });
+  const res = await execa(dbtExecutable(config.LOGPIPE_CACHE_DIR), args, {
+    env: dbtEnv(config, paths),
+    cwd: DBT_PROJECT_DIR,
+    reject: false,
+    all: true,
+    cancelSignal: options.signal,
+  });
+  let results: DbtNodeResult[] = [];
+  try {
+    const parsed = JSON.parse(await readFile(runResults, 'utf8')) as RunResults;
+    results = (parsed.results ?? []).map((r) => {
+      const [resourceType = '', , name = r.unique_id] = r.unique_id.split('.');
+      return {
+        resourceType,
+        name,
+        status: r.status,
+        message: r.message ?? null,
+        failures: r.failures ?? null,
+        seconds: Math.round((r.execution_time ?? 0) * 1000) / 1000,
+      };
+    });
+  } catch {
+    results = []; // dbt stopped before running anything (bad profile, parse error): see tail
+  }
+  const exitCode = res.exitCode ?? 1;
+  return {
+    args,
+    ok: exitCode === 0 && failedNodes(results).length === 0,
+    exitCode,
+    results,
+    tail: String(res.all ?? '')
+      .split('\n')
+      .slice(-30)
+      .join('\n'),
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,263 @@
+// The dbt warehouse on the real stack's PostgreSQL: a known generated dataset is loaded into the raw
+// tables by the batch's own loader, `dbt build` runs in three incremental steps, and the marts are
+// compared with values computed here in TypeScript from the same events; then a full refresh must
+// give the same marts row for row.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createBatchActivities } from '../../activities/batch-activities.ts';
+import { loadFileText } from '../../activities/load-file.ts';
+import { schemaDdl } from '../../activities/warehouse-schema.ts';
+import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { Hdfs } from '../../lib/clients/hdfs.ts';
+import { createPgPool } from '../../lib/clients/postgres.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { type DbtInvocation, failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { parseEvent } from '../../lib/events/parse.ts';
+import type { LogEvent } from '../../lib/events/schema.ts';
+import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
+
+const MARTS = [
+  'dim_users',
+  'dim_products',
+  'dim_date',
+  'fact_events',
+  'fact_orders',
+  'fact_sessions',
+  'revenue_daily',
+  'session_funnel_daily',
+  'error_rates_hourly',
+];
+
+const day = (ts: string) => ts.slice(0, 10);
+const cents = (n: number | string) => Number(n).toFixed(2);
+
+describe('dbt warehouse (real dbt and PostgreSQL)', () => {
+  const id = randomUUID().replaceAll('-', '').slice(0, 10);
+  const config = loadConfig({
+    ...process.env,
+    WAREHOUSE_RAW_SCHEMA: `raw_${id}`,
+    WAREHOUSE_SCHEMA: `wh_${id}`,
+  });
+  const raw = config.WAREHOUSE_RAW_SCHEMA;
+  const wh = config.WAREHOUSE_SCHEMA;
+  const frozen = `wh_${id}_incremental`;
+  const paths = {
+    targetPath: join(tmpdir(), `logpipe-dbt-${id}`, 'target'),
+    logPath: join(tmpdir(), `logpipe-dbt-${id}`, 'logs'),
+  };
+  const pool = createPgPool(config);
+  const cassandra = createCassandra(config);
+  const activities = createBatchActivities({ config, pool, hdfs: new Hdfs(config), cassandra });
+
+  // The dataset: two days of sessions, a slice replayed (duplicates), some events in the original
+  // system's format (no event_id, no payment_method), and some from a user and product missing
+  // from the catalog.
+  const start = new Date(Date.now() - 2 * 86_400_000);
+  const generated = [...new EventGenerator({ seed: `wh-${id}`, start, rate: 0.05 }).take(6000)];
+  const lines: string[] = generated.map((e, i) => {
+    if (i % 20 === 7) return JSON.stringify(toOriginalFormat(e));
+    if (i % 97 === 5)
+      return JSON.stringify({ ...e, user_id: 'user_outside_catalog', product_id: 'prod_outside_catalog' });
+    return JSON.stringify(e);
+  });
+  const parts = [
+    lines.slice(0, 2500),
+    lines.slice(2500, 4500),
+    [...lines.slice(4500), ...lines.slice(4000, 4300)],
+  ];
+  const events = new Map<string, LogEvent>();
+  for (const line of lines) {
+    const r = parseEvent(line, {
+      maxBytes: 1 << 20,
+      maxDepth: 64,
+      maxFutureMs: Infinity,
+      maxPastMs: Infinity,
+    });
+    assert.ok(r.ok, 'every dataset line is valid');
+    if (r.ok) events.set(r.event.event_id, r.event);
+  }
+
+  const dbt = async (args: string[]): Promise<DbtInvocation> => {
+    const res = await invokeDbt(config, args, paths);
+    assert.equal(
+      res.exitCode,
+      0,
+      `dbt ${args.join(' ')} failed:\n${res.tail}\n${JSON.stringify(failedNodes(res.results))}`,
+    );
+    assert.deepEqual(failedNodes(res.results), []);
+    return res;
+  };
+
+  before(async () => {
+    for (const ddl of schemaDdl(raw)) await pool.query(ddl);
+    await activities.loadCatalog();
+  });
+
+  after(async () => {
+    for (const s of [raw, wh, `${wh}_staging`, `${wh}_snapshots`, frozen])
+      await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await pool.end();
+    await cassandra.shutdown();
+  });
+
+  it('dbt build passes in three incremental steps, with price changes between them', async () => {
+    let built: DbtInvocation | undefined;
+    for (const [i, part] of parts.entries()) {
+      const load = await loadFileText(
+        pool,
+        raw,
+        { path: `/test/${id}/part-${i}.ndjson`, kind: 'raw', dt: day(start.toISOString()), hour: 0 },
+        `${part.join('\n')}\n`,
+        `test-${id}`,
+      );
+      assert.equal(load.rejected, 0);
+      // Prices move between loads: the snapshot must keep each product's history.
+      await pool.query(
+        `UPDATE ${raw}.products SET price = price + 1, _loaded_at = now() WHERE product_id IN (SELECT product_id FROM ${raw}.products ORDER BY product_id LIMIT 50)`,
+      );
+      built = await dbt(['build']);
+    }
+    const names = new Set(built?.results.map((r) => r.name));
+    for (const m of MARTS) assert.ok(names.has(m), `${m} built`);
+    assert.ok(built?.results.some((r) => r.resourceType === 'snapshot' && r.status === 'success'));
+    const tests = built?.results.filter((r) => r.resourceType === 'test') ?? [];
+    assert.ok(tests.length >= 40, `${tests.length} tests ran`);
+    assert.ok(tests.every((t) => t.status === 'pass'));
+    const versions = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${wh}.dim_products WHERE version = 3`,
+    );
+    assert.equal(Number(versions.rows[0]?.n), 50, 'three price versions of the changed products');
+  });
+
+  it('fact_events holds every event once, inferred members for ids outside the catalog', async () => {
+    const r = await pool.query<{ n: string; d: string }>(
+      `SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM ${wh}.fact_events`,
+    );
+    assert.equal(Number(r.rows[0]?.n), events.size);
+    assert.equal(Number(r.rows[0]?.d), events.size);
+    const inferred = await pool.query<{ user_id: string; is_known: boolean }>(
+      `SELECT user_id, is_known FROM ${wh}.dim_users WHERE NOT is_known`,
+    );
+    assert.deepEqual(inferred.rows, [{ user_id: 'user_outside_catalog', is_known: false }]);
+    const product = await pool.query<{ category: string }>(
+      `SELECT category FROM ${wh}.dim_products WHERE product_id = 'prod_outside_catalog'`,
+    );
+    assert.deepEqual(product.rows, [{ category: 'Unknown' }]);
+  });
+
+  it('revenue per day and country matches the completed orders produced', async () => {
+    const expected = new Map<string, number>();
+    for (const e of events.values()) {
+      if (e.event_type !== 'order_complete') continue;
+      const k = `${day(e.timestamp)}|${e.geo_location.country}`;
+      expected.set(k, (expected.get(k) ?? 0) + e.details.amount);
+    }
+    const r = await pool.query<{ k: string; revenue: string }>(
+      `SELECT order_date::text || '|' || country AS k, sum(revenue) AS revenue FROM ${wh}.revenue_daily GROUP BY 1 HAVING sum(orders_completed) > 0`,
+    );
+    const actual = new Map(r.rows.map((row) => [row.k, cents(row.revenue)]));
+    assert.deepEqual(actual, new Map([...expected].map(([k, v]) => [k, cents(v)])));
+  });
+
+  it('orders per status match the order events produced', async () => {
+    const expected: Record<string, number> = { purchase: 0, completed: 0, failed: 0 };
+    const status = { purchase: 'purchase', order_complete: 'completed', order_failed: 'failed' } as const;
+    for (const e of events.values()) {
+      if (!(e.event_type in status)) continue;
+      const k = status[e.event_type as keyof typeof status];
+      expected[k] = (expected[k] ?? 0) + 1;
+    }
+    const r = await pool.query<{ status: string; n: string }>(
+      `SELECT status, count(DISTINCT event_id) AS n FROM ${wh}.fact_orders GROUP BY status`,
+    );
+    assert.deepEqual(Object.fromEntries(r.rows.map((row) => [row.status, Number(row.n)])), expected);
+  });
+
+  it('funnel counts per day and step match the sessions produced', async () => {
+    const sessions = new Map<string, { started: string; types: Set<string> }>();
+    for (const e of events.values()) {
+      const s = sessions.get(e.session_id) ?? { started: e.timestamp, types: new Set<string>() };
+      if (Date.parse(e.timestamp) < Date.parse(s.started)) s.started = e.timestamp;
+      s.types.add(e.event_type);
+      sessions.set(e.session_id, s);
+    }
+    const expected = new Map<string, number[]>();
+    for (const s of sessions.values()) {
+      const searched = s.types.has('search');
+      const purchased = searched && s.types.has('purchase');
+      const ordered = purchased && (s.types.has('order_complete') || s.types.has('order_failed'));
+      const completed = ordered && s.types.has('order_complete');
+      const failed = ordered && !completed;
+      const row = expected.get(day(s.started)) ?? [0, 0, 0, 0, 0, 0];
+      [true, searched, purchased, ordered, completed, failed].forEach((b, i) => {
+        row[i] = (row[i] ?? 0) + (b ? 1 : 0);
+      });
+      expected.set(day(s.started), row);
+    }
+    const r = await pool.query<Record<string, string>>(
+      `SELECT session_date::text AS d, sessions, searched, purchased, ordered, completed, failed FROM ${wh}.session_funnel_daily`,
+    );
+    const actual = new Map(
+      r.rows.map((row) => [
+        row.d as string,
+        ['sessions', 'searched', 'purchased', 'ordered', 'completed', 'failed'].map((c) => Number(row[c])),
+      ]),
+    );
+    assert.deepEqual(actual, expected);
+  });
+
+  it('error counts per code match the error events produced', async () => {
+    const expected: Record<string, number> = {};
+    for (const e of events.values()) {
+      if (e.event_type === 'error') expected[e.error_code] = (expected[e.error_code] ?? 0) + 1;
+    }
+    const r = await pool.query<{ error_code: string; n: string }>(
+      `SELECT error_code, sum(errors) AS n FROM ${wh}.error_rates_hourly GROUP BY error_code`,
+    );
+    assert.deepEqual(Object.fromEntries(r.rows.map((row) => [row.error_code, Number(row.n)])), expected);
+  });
+
+  it('a full refresh gives the same marts as the incremental runs, row for row', async () => {
+    await pool.query(`CREATE SCHEMA ${frozen}`);
+    for (const m of MARTS) await pool.query(`CREATE TABLE ${frozen}.${m} AS SELECT * FROM ${wh}.${m}`);
+    await dbt(['run', '--full-refresh']);
+    for (const m of MARTS) {
+      const diff = await pool.query<{ n: string }>(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM ${wh}.${m} EXCEPT ALL SELECT * FROM ${frozen}.${m}) a)
+              + (SELECT count(*) FROM (SELECT * FROM ${frozen}.${m} EXCEPT ALL SELECT * FROM ${wh}.${m}) b) AS n`,
+      );
+      assert.equal(Number(diff.rows[0]?.n), 0, `${m}: full refresh and incremental differ`);
+      const count = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${wh}.${m}`);
+      assert.ok(Number(count.rows[0]?.n) > 0, `${m} is not empty`);
+    }
+  });
+
+  it('dbt docs generate works and every mart column is described', async () => {
+    await dbt(['docs', 'generate']);
+    const manifest = JSON.parse(await readFile(join(paths.targetPath, 'manifest.json'), 'utf8')) as {
+      nodes: Record<
+        string,
+        { name: string; resource_type: string; columns: Record<string, { description: string }> }
+      >;
+      exposures: Record<string, { name: string; depends_on: { nodes: string[] } }>;
+    };
+    const catalog = JSON.parse(await readFile(join(paths.targetPath, 'catalog.json'), 'utf8')) as {
+      nodes: Record<string, { metadata: { name: string }; columns: Record<string, unknown> }>;
+    };
+    for (const m of MARTS) {
+      const node = Object.values(manifest.nodes).find((n) => n.resource_type === 'model' && n.name === m);
+      const table = Object.values(catalog.nodes).find((n) => n.metadata.name === m);
+      assert.ok(node && table, `${m} in the manifest and the catalog`);
+      for (const column of Object.keys(table.columns)) {
+        assert.ok(node.columns[column]?.description, `${m}.${column} is described`);
+      }
+    }
+    const exposure = Object.values(manifest.exposures).find((e) => e.name === 'power_bi_ecommerce_report');
+    assert.ok(exposure, 'the Power BI exposure is declared');
+    assert.ok(exposure.depends_on.nodes.some((n) => n.endsWith('.revenue_daily')));
+  });
+});
