@@ -193,6 +193,16 @@ worker
   });
 
 program
+  .command('dashboard')
+  .description('the monitoring and analytics dashboard in the foreground (http://127.0.0.1:8501)')
+  .option('--port <n>', 'port (default: DASHBOARD_PORT, 8501)', (v) => positiveNumber('--port', v))
+  .option('--host <h>', 'interface to bind (default: DASHBOARD_HOST, 127.0.0.1)')
+  .action(async (opts: { port?: number; host?: string }) => {
+    const { runDashboard } = await import('../dashboard/main.ts');
+    await runDashboard(opts);
+  });
+
+program
   .command('env')
   .description('print export lines: eval "$(./logpipe env)" wires a shell to the stack')
   .action(() => {

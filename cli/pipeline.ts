@@ -78,5 +78,21 @@ export function pipelineProcesses(options: PipelineOptions): ServiceDef[] {
       logpipeCommand(['produce', '--duration', '8760h', '--rate', String(options.producerRate ?? 20)]),
     ready: async () => true,
   };
-  return options.producer ? [streaming, batch, producer] : [streaming, batch];
+  const dashboard: ServiceDef = {
+    name: 'dashboard',
+    port: 8501,
+    url: 'http://127.0.0.1:8501',
+    processMarker: 'dashboard',
+    stopTimeoutMs: 20_000,
+    startTimeoutMs: 60_000,
+    prepare: async (ctx) =>
+      logpipeCommand(['dashboard'], {
+        DASHBOARD_PORT: String(ctx.config.DASHBOARD_PORT),
+        DASHBOARD_HOST: ctx.config.DASHBOARD_HOST,
+      }),
+    ready: async (ctx) =>
+      (await httpJson(`http://${ctx.config.DASHBOARD_HOST}:${ctx.config.DASHBOARD_PORT}/healthz`)) !==
+      undefined,
+  };
+  return options.producer ? [streaming, batch, dashboard, producer] : [streaming, batch, dashboard];
 }
