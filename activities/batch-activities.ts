@@ -7,6 +7,7 @@ import type { Hdfs } from '../lib/clients/hdfs.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { type CompactionResult, compactedDir, compactHour, type HourToCompact } from './compact-hour.ts';
+import { type DbtCommand, type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
 import { postAlert } from './notify.ts';
@@ -150,6 +151,11 @@ export function createBatchActivities(deps: BatchDeps) {
         ctx.heartbeat({ done: i + 1 });
       }
       return totals;
+    },
+
+    /** `dbt snapshot`, `dbt run` or `dbt test` (see dbt-step.ts). */
+    async dbt(command: DbtCommand, workflowId: string): Promise<DbtStepResult> {
+      return runDbtStep(config, command, workflowId);
     },
 
     /** Users and products from the producer's catalog, prices and stock as they are now. */

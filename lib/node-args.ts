@@ -7,7 +7,9 @@ export const WORKER_HEAP_MIB = 256;
 
 /** node arguments to run `logpipe <args>` through tsx, as the ./logpipe script does. */
 export function logpipeNodeArgs(args: string[]): string[] {
-  const heap = args[0] === 'worker' ? [`--max-old-space-size=${WORKER_HEAP_MIB}`] : [];
+  // Only the streaming worker: the batch worker holds a whole HDFS file while it loads it.
+  const heap =
+    args[0] === 'worker' && args[1] === 'stream' ? [`--max-old-space-size=${WORKER_HEAP_MIB}`] : [];
   return [
     ...heap,
     '--import',

@@ -1,12 +1,24 @@
 // The batch workflow, started by the `hdfs-to-warehouse` schedule every 10 minutes: check the
-// services, find the raw files not loaded yet, load them exactly once, load the catalog, validate.
+// services, find the raw files not loaded yet, compact closed hours, load new files exactly once,
+// load the catalog, validate, then dbt snapshot, run and test.
 // Deterministic: every side effect is an activity.
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+import type { DbtStepResult } from '../activities/dbt-step.ts';
 
 export interface HdfsToWarehouseInput {
   /** Load at most this many files in one run (the rest wait for the next run). */
   maxFiles?: number;
+  /** Run dbt after the load (default true). */
+  dbt?: boolean;
+}
+
+export interface DbtSummary {
+  snapshots: { name: string; status: string }[];
+  models: { name: string; status: string }[];
+  tests: { name: string; status: string; failures: number | null }[];
+  /** dbt.log and the run_results.json of each command. */
+  logDir: string;
 }
 
 export interface StepTime {
@@ -23,6 +35,8 @@ export interface HdfsToWarehouseResult {
   load: LoadTotals;
   catalog: { users: number; products: number };
   validated: number;
+  /** Null when the run was started with dbt: false. */
+  dbt: DbtSummary | null;
   steps: StepTime[];
 }
 
@@ -41,6 +55,18 @@ const io = proxyActivities<BatchActivities>({
     maximumInterval: '1 minute',
     maximumAttempts: 10,
     nonRetryableErrorTypes: ['ValidationFailed'],
+  },
+});
+
+const dbt = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    // A failing model or test fails the same way again.
+    nonRetryableErrorTypes: ['DbtFailed'],
   },
 });
 
@@ -93,6 +119,21 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
       'ValidationFailed',
     );
   }
+  let dbtSummary: DbtSummary | null = null;
+  if (input.dbt ?? true) {
+    const results: DbtStepResult[] = [];
+    for (const command of ['snapshot', 'run', 'test'] as const)
+      results.push(await timed(`dbt ${command}`, () => dbt.dbt(command, runId)));
+    const nodes = results.flatMap((r) => r.nodes);
+    dbtSummary = {
+      snapshots: nodes.filter((n) => n.type === 'snapshot').map(({ name, status }) => ({ name, status })),
+      models: nodes.filter((n) => n.type === 'model').map(({ name, status }) => ({ name, status })),
+      tests: nodes
+        .filter((n) => n.type === 'test')
+        .map(({ name, status, failures }) => ({ name, status, failures })),
+      logDir: results[0]?.logDir ?? '',
+    };
+  }
   return {
     runId,
     services,
@@ -106,6 +147,7 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
     load,
     catalog,
     validated: validated.filesChecked,
+    dbt: dbtSummary,
     steps,
   };
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities.ts';
-import { TABLE_OF } from '../../activities/warehouse-schema.ts';
+import { schemaDdl, TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
@@ -38,9 +39,11 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const iso = isolated('batch', {
     WAREHOUSE_RAW_SCHEMA: schema,
+    WAREHOUSE_SCHEMA: `wh_${schema.slice(4)}`,
     BATCH_TASK_QUEUE: `batch-${schema}`,
     HDFS_ROLL_MAX_EVENTS: '400',
   });
+  const warehouse = iso.config.WAREHOUSE_SCHEMA;
   const pool = createPgPool(iso.config);
   const cassandra = createCassandra(iso.config);
   let streaming: WorkerHandle;
@@ -50,11 +53,12 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   let running: Promise<void>;
   const produced: LogEvent[] = [];
 
-  const run = async (): Promise<HdfsToWarehouseResult> =>
+  // dbt takes a while; the runs that test the load alone skip it.
+  const run = async (dbt = false): Promise<HdfsToWarehouseResult> =>
     (await client.workflow.execute('hdfsToWarehouse', {
       taskQueue: iso.config.BATCH_TASK_QUEUE,
       workflowId: `test-batch-${randomUUID()}`,
-      args: [{}],
+      args: [{ dbt }],
     })) as HdfsToWarehouseResult;
 
   async function produceAndWait(events: LogEvent[]): Promise<void> {
@@ -114,17 +118,18 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     await connection.close();
     await client.connection.close();
     await stopWorker(streaming);
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    for (const s of [schema, warehouse, `${warehouse}_staging`, `${warehouse}_snapshots`])
+      await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await pool.end();
     await cassandra.shutdown();
   });
 
-  it('a run loads exactly the produced events, each in its type table once', async () => {
+  it('a run loads exactly the produced events, each in its type table once, then runs dbt', async () => {
     const now = Date.now();
     await produceAndWait([
       ...new EventGenerator({ seed: iso.id, start: new Date(now - 20 * 60_000), rate: 5 }).take(3000),
     ]);
-    const result = await run();
+    const result = await run(true);
     assert.equal(result.load.inserted, 3000);
     assert.equal(result.load.rejected, 0);
     assert.ok(result.filesNew >= 3);
@@ -138,7 +143,24 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       'load',
       'catalog',
       'validate',
+      'dbt snapshot',
+      'dbt run',
+      'dbt test',
     ]);
+    assert.ok(result.dbt, 'dbt ran');
+    assert.deepEqual(result.dbt.snapshots, [{ name: 'products_snapshot', status: 'success' }]);
+    const models = new Map(result.dbt.models.map((m) => [m.name, m.status]));
+    for (const m of ['fact_events', 'fact_orders', 'dim_products', 'revenue_daily', 'session_funnel_daily'])
+      assert.equal(models.get(m), 'success', m);
+    assert.ok(result.dbt.tests.length >= 40);
+    assert.deepEqual(
+      result.dbt.tests.filter((t) => t.status !== 'pass'),
+      [],
+    );
+    assert.ok(existsSync(join(result.dbt.logDir, 'dbt.log')), 'dbt log kept');
+    assert.ok(existsSync(join(result.dbt.logDir, 'test-run_results.json')), 'test results kept');
+    const facts = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${warehouse}.fact_events`);
+    assert.equal(Number(facts.rows[0]?.n), 3000);
     const counts = await tableCounts();
     const expected = expectedCounts();
     for (const [t, c] of Object.entries(counts)) {
@@ -244,6 +266,32 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     assert.equal(Number(r.rows[0]?.users), 2000);
     assert.equal(Number(r.rows[0]?.products), 10_000);
     assert.equal(Number(r.rows[0]?.priced), 10_000);
+  });
+
+  it('a failing dbt test fails the run and is named in the failure', async () => {
+    // A completed order with a negative amount slipped into the raw table behind the loader's back.
+    const eventId = `bad-${randomUUID()}`;
+    for (const ddl of schemaDdl(schema)) await pool.query(ddl);
+    await pool.query(
+      `INSERT INTO ${schema}.order_complete_response (event_id, schema_version, "timestamp", level, service, event_type,
+         user_id, session_id, product_id, order_id, amount, _source_file)
+       VALUES ($1, 1, now() - interval '1 hour', 'INFO', 'test', 'order_complete', 'user_1', 'sess_bad', 'prod_00001',
+         $1, -5, 'inserted by the test')`,
+      [eventId],
+    );
+    try {
+      const failure = await run(true).then(
+        () => undefined,
+        (err: Error & { cause?: Error & { cause?: Error & { type?: string } } }) => err,
+      );
+      assert.ok(failure, 'the run failed');
+      const cause = failure.cause?.cause;
+      assert.equal(cause?.type, 'DbtFailed');
+      assert.match(String(cause?.message), /dbt test failed: .*assert_revenue_never_negative/);
+      assert.match(String(cause?.message), /dbt\.log/);
+    } finally {
+      await pool.query(`DELETE FROM ${schema}.order_complete_response WHERE event_id = $1`, [eventId]);
+    }
   });
 
   it('its histories replay without nondeterminism errors', async () => {

@@ -35,8 +35,7 @@ failed as (
     select
         event_id, order_id, 'failed' as status, event_at, user_id, session_id, product_id,
         device_type, country, city, payment_method, null::text as shipping_method,
-        failure_reason, attempted_amount as order_amount,
-        jsonb_build_array(jsonb_build_object('product_id', product_id)) as items, _loaded_at
+        failure_reason, attempted_amount as order_amount, null::jsonb as items, _loaded_at
     from {{ ref('stg_order_failed_events') }}
     {{ loaded_since_last_run() }}
 
@@ -60,8 +59,13 @@ lines as (
         count(*) over (partition by orders.event_id) as order_lines,
         sum((line.item ->> 'quantity')::int) over (partition by orders.event_id) as order_quantity
     from orders
-    cross join lateral jsonb_array_elements(coalesce(orders.items, '[]'::jsonb))
-        with ordinality as line(item, line_number)
+    -- An order that lists no items still counts: one line for the event's product.
+    cross join lateral jsonb_array_elements(
+        case
+            when jsonb_typeof(orders.items) = 'array' and jsonb_array_length(orders.items) > 0 then orders.items
+            else jsonb_build_array(jsonb_build_object('product_id', orders.product_id))
+        end
+    ) with ordinality as line(item, line_number)
 
 ),
 
