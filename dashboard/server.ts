@@ -48,7 +48,7 @@ export async function startDashboard(
   config: Config,
   opts: { port?: number; host?: string; log?: Logger } = {},
 ): Promise<Dashboard> {
-  const log = opts.log ?? createLogger('dashboard');
+  const log = opts.log ?? createLogger('dashboard', config.LOG_LEVEL);
   const assets = await buildAssets();
   const cassandra: cassandraDriver.Client = createCassandra(config);
   const pool: pg.Pool = createPgPool(config, 8);
