@@ -60,7 +60,10 @@ const fmt = (v: unknown, digits = 0) =>
     : v === null || v === undefined
       ? '–'
       : String(v);
-const money = (v: unknown) => (typeof v === 'number' ? `$${fmt(v, 2)}` : '–');
+const money = (v: unknown) =>
+  typeof v === 'number'
+    ? `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+    : '–';
 const time = (iso: unknown) =>
   typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '–';
 
