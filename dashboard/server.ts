@@ -41,9 +41,6 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** Identical requests within this window share one answer (20 auto-refreshing tabs cost one query). */
-const RESPONSE_CACHE_MS = 1000;
-
 export async function startDashboard(
   config: Config,
   opts: { port?: number; host?: string; log?: Logger } = {},
@@ -124,8 +121,12 @@ export async function startDashboard(
     '/api/analytics/users': async (q) => analytics.usersByCity(limitParams(q, 500, 50).limit),
   };
 
+  // Identical requests within DASHBOARD_RESPONSE_CACHE_MS share one answer: twenty auto-refreshing
+  // tabs cost one query.
+  const RESPONSE_CACHE_MS = config.DASHBOARD_RESPONSE_CACHE_MS;
   const cache = new Map<string, { at: number; body: Promise<string> }>();
   const answer = (key: string, handler: Handler, query: URLSearchParams): Promise<string> => {
+    if (RESPONSE_CACHE_MS === 0) return handler(query).then((v) => JSON.stringify(v));
     const now = Date.now();
     const hit = cache.get(key);
     if (hit && now - hit.at < RESPONSE_CACHE_MS) return hit.body;

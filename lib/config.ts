@@ -148,6 +148,13 @@ export const configSchema = z.object({
       message: 'expected a comma-separated list of http(s) base URLs, e.g. http://127.0.0.1:9464',
     })
     .default(['http://127.0.0.1:9464']),
+  /** Identical API requests within this many milliseconds share one answer (0: every request is computed). */
+  DASHBOARD_RESPONSE_CACHE_MS: z.coerce
+    .number({ message: 'expected a duration in milliseconds from 0 to 60000' })
+    .int('expected a duration in milliseconds from 0 to 60000')
+    .min(0, 'expected a duration in milliseconds from 0 to 60000')
+    .max(60_000, 'expected a duration in milliseconds from 0 to 60000')
+    .default(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;
