@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import type { TimeRange } from './params.ts';
+import { SwrCache } from './swr.ts';
 
 /** The marts' schema (WAREHOUSE_SCHEMA, validated by lib/config.ts). */
 export const warehouseSchema = (config: Pick<Config, 'WAREHOUSE_SCHEMA'>): string => config.WAREHOUSE_SCHEMA;
@@ -32,7 +33,15 @@ export class Analytics {
 
   private readonly schema: string;
 
+  // The marts change when the batch runs dbt (every 10 minutes): answers are kept 30 s, and served
+  // up to 5 minutes old while one refresh runs.
+  private readonly cache = new SwrCache<pg.QueryResultRow[]>(30_000, 5 * 60_000);
+
   private async q<T extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[]> {
+    return (await this.cache.get(JSON.stringify([sql, values]), () => this.query<T>(sql, values))) as T[];
+  }
+
+  private async query<T extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[]> {
     try {
       return (await this.pool.query<T>(sql, values)).rows;
     } catch (err) {

@@ -10,10 +10,10 @@ import type { EventFilter, TimeRange } from './params.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-const RECENT_TTL_MS = 10_000;
+/** The current hour is read again after 10 s, the previous hour after a minute, older ones after 5. */
+const CURRENT_TTL_MS = 10_000;
+const PREVIOUS_TTL_MS = MINUTE;
 const OLD_TTL_MS = 5 * MINUTE;
-/** Hours ending within this much of now count as recent (late events still arrive). */
-const RECENT_WINDOW_MS = 2 * HOUR;
 /** Partitions read at once when an aggregate is computed. */
 const SCAN_CONCURRENCY = 3;
 
@@ -168,7 +168,8 @@ export class EventsStore {
 
   /** An hour's aggregate: cached, refreshed after its TTL while the stale one keeps being served. */
   private hourAgg(hourStart: number, now: number): Promise<HourAgg> | HourAgg {
-    const ttl = hourStart + HOUR > now - RECENT_WINDOW_MS ? RECENT_TTL_MS : OLD_TTL_MS;
+    const ttl =
+      hourStart + HOUR > now ? CURRENT_TTL_MS : hourStart + 2 * HOUR > now ? PREVIOUS_TTL_MS : OLD_TTL_MS;
     let entry = this.cache.get(hourStart);
     if (!entry) {
       entry = { at: 0 };
@@ -201,7 +202,9 @@ export class EventsStore {
   }
 
   /** Aggregates of a range at minute resolution: whole hours from their totals, edge hours by minute. */
-  async counts(range: TimeRange): Promise<{ total: Counts; minutes: Map<number, Counts> }> {
+  async counts(
+    range: TimeRange,
+  ): Promise<{ total: Counts; minutes: Map<number, Counts>; hourTotals: Map<number, Counts> }> {
     const now = Date.now();
     const hours = hoursOf(range);
     const aggs: HourAgg[] = new Array(hours.length);
@@ -218,17 +221,21 @@ export class EventsStore {
     const to = range.to.getTime();
     const total: Counts = new Map();
     const minutes = new Map<number, Counts>();
+    const hourTotals = new Map<number, Counts>();
     hours.forEach((h, i) => {
       const agg = aggs[i] as HourAgg;
       const whole = h >= from && h + HOUR <= to;
-      if (whole) mergeInto(total, agg.total);
+      if (whole) {
+        mergeInto(total, agg.total);
+        hourTotals.set(h, agg.total);
+      }
       for (const [m, c] of agg.minutes) {
         if (m < from || m >= to) continue;
         minutes.set(m, c);
         if (!whole) mergeInto(total, c);
       }
     });
-    return { total, minutes };
+    return { total, minutes, hourTotals };
   }
 
   /** The newest events matching the filter, newest first. */
@@ -268,7 +275,7 @@ export class EventsStore {
         const rs = await this.client.execute(
           `SELECT ${ROW_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp >= ? AND timestamp < ?${plain ? ' LIMIT ?' : ''}`,
           plain ? [day, hour, f.from, f.to, f.limit - out.length] : [day, hour, f.from, f.to],
-          { prepare: true, fetchSize: plain ? f.limit : 2000, pageState },
+          { prepare: true, fetchSize: plain ? f.limit : 5000, pageState },
         );
         for (const r of rs.rows) {
           scanned++;
@@ -348,13 +355,19 @@ export function geo(total: Counts) {
   return { countries, cities };
 }
 
-/** Events per type per bucket: minutes for ranges up to 6 h, hours beyond. */
-export function timeline(minutes: Map<number, Counts>, range: TimeRange, types: readonly string[]) {
+/** Events per type per bucket: minutes for ranges up to 6 h, hours beyond (whole hours from their totals). */
+export function timeline(
+  counts: { minutes: Map<number, Counts>; hourTotals: Map<number, Counts> },
+  range: TimeRange,
+  types: readonly string[],
+) {
   const span = range.to.getTime() - range.from.getTime();
   const bucketMs = span <= 6 * HOUR ? MINUTE : HOUR;
   const buckets = new Map<number, Counts>();
-  for (const [m, c] of minutes) {
+  if (bucketMs === HOUR) for (const [h, c] of counts.hourTotals) buckets.set(h, c);
+  for (const [m, c] of counts.minutes) {
     const b = Math.floor(m / bucketMs) * bucketMs;
+    if (bucketMs === HOUR && counts.hourTotals.has(b)) continue;
     let into = buckets.get(b);
     if (!into) {
       into = new Map();

@@ -31,6 +31,7 @@ import {
   rangeLimitParams,
   rangeParams,
 } from './params.ts';
+import { SwrCache } from './swr.ts';
 
 type Handler = (query: URLSearchParams) => Promise<unknown>;
 
@@ -72,8 +73,7 @@ export async function startDashboard(
     },
     '/api/timeline': async (q) => {
       const range = rangeParams(q);
-      const { minutes } = await store.counts(range);
-      return { ...rangeOut(range), ...timeline(minutes, range, EVENT_TYPES) };
+      return { ...rangeOut(range), ...timeline(await store.counts(range), range, EVENT_TYPES) };
     },
     '/api/errors': async (q) => {
       const range = rangeParams(q);
@@ -124,17 +124,11 @@ export async function startDashboard(
   // Identical requests within DASHBOARD_RESPONSE_CACHE_MS share one answer: twenty auto-refreshing
   // tabs cost one query.
   const RESPONSE_CACHE_MS = config.DASHBOARD_RESPONSE_CACHE_MS;
-  const cache = new Map<string, { at: number; body: Promise<string> }>();
+  // An answer up to ten times that old is still served while one refresh runs.
+  const cache = new SwrCache<string>(RESPONSE_CACHE_MS, RESPONSE_CACHE_MS * 10);
   const answer = (key: string, handler: Handler, query: URLSearchParams): Promise<string> => {
-    if (RESPONSE_CACHE_MS === 0) return handler(query).then((v) => JSON.stringify(v));
-    const now = Date.now();
-    const hit = cache.get(key);
-    if (hit && now - hit.at < RESPONSE_CACHE_MS) return hit.body;
-    const body = handler(query).then((v) => JSON.stringify(v));
-    cache.set(key, { at: now, body });
-    body.catch(() => cache.delete(key));
-    if (cache.size > 500) for (const [k, v] of cache) if (now - v.at >= RESPONSE_CACHE_MS) cache.delete(k);
-    return body;
+    const compute = () => handler(query).then((v) => JSON.stringify(v));
+    return RESPONSE_CACHE_MS === 0 ? compute() : cache.get(key, compute);
   };
 
   const live = liveTail(store, log);

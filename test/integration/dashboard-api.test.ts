@@ -411,8 +411,12 @@ describe('dashboard API (real Kafka, Cassandra, PostgreSQL + dbt, Temporal)', ()
       30_000,
     );
     assert.equal(l.total, 123);
-    const h = await ok<{ services: { name: string; state: string; reason?: string }[] }>('/api/health');
-    const w = h.services.find((s) => s.name === 'streaming-worker');
+    // Answers may be served up to a few seconds old while a refresh runs.
+    const w = await waitFor('the worker shown as down', async () => {
+      const h = await ok<{ services: { name: string; state: string; reason?: string }[] }>('/api/health');
+      const s = h.services.find((x) => x.name === 'streaming-worker');
+      return s?.state === 'down' ? s : undefined;
+    });
     assert.equal(w?.state, 'down');
     assert.match(w?.reason ?? '', /no member in consumer group/);
   });
