@@ -5,8 +5,10 @@
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import { type DbtNodeResult, failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { warehouseLock } from './warehouse-schema.ts';
 
 export type DbtCommand = 'snapshot' | 'run' | 'test';
 
@@ -35,8 +37,24 @@ async function pruneOldRuns(dir: string): Promise<void> {
 const describeNode = (n: DbtNodeResult) =>
   `${n.resourceType} ${n.name} (${n.status}${n.failures ? `, ${n.failures} failing rows` : ''})`;
 
+/** Runs `fn` holding the warehouse lock exclusively (see warehouseLock), on a connection of its own. */
+async function withWarehouseLock<T>(pool: pg.Pool, RAW_SCHEMA: string, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [warehouseLock(RAW_SCHEMA)]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [warehouseLock(RAW_SCHEMA)]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 export async function runDbtStep(
   config: Config,
+  pool: pg.Pool,
   command: DbtCommand,
   workflowId: string,
 ): Promise<DbtStepResult> {
@@ -49,12 +67,11 @@ export async function runDbtStep(
   const beat = setInterval(() => ctx.heartbeat({ command }), 5_000);
   let res: Awaited<ReturnType<typeof invokeDbt>>;
   try {
-    res = await invokeDbt(
-      config,
-      [command],
-      { targetPath, logPath: logDir },
-      { signal: ctx.cancellationSignal },
-    );
+    const invoke = () =>
+      invokeDbt(config, [command], { targetPath, logPath: logDir }, { signal: ctx.cancellationSignal });
+    // The incremental models read what was loaded since their last run: no load may commit meanwhile.
+    res =
+      command === 'run' ? await withWarehouseLock(pool, config.WAREHOUSE_RAW_SCHEMA, invoke) : await invoke();
   } finally {
     clearInterval(beat);
   }

@@ -1,13 +1,16 @@
 // Turns raw NDJSON lines into rows of the per-type raw tables, as CSV for COPY. Pure.
 import { parseEvent } from '../lib/events/parse.ts';
-import type { EventType, LogEvent } from '../lib/events/schema.ts';
+import { type EventType, eventSchema, type LogEvent } from '../lib/events/schema.ts';
 
-type Value = string | number | null | undefined;
+export type Value = string | number | null | undefined;
 
+const NEEDS_QUOTES = /[",\r\n\\]/;
+
+/** NULL is an empty field; an empty string is quoted; other text only when it must be. */
 function csvField(v: Value): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
-  return `"${s.replaceAll('"', '""')}"`;
+  if (typeof v === 'number') return String(v);
+  return v === '' || NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
 export const csvLine = (values: Value[]) => `${values.map(csvField).join(',')}\n`;
@@ -86,8 +89,40 @@ export interface SplitFile {
   eventIds: Set<string>;
 }
 
-/** Splits a file's lines by event type; lines that fail the contract are counted, not loaded. */
-export function splitLines(text: string): SplitFile {
+// The batch loads what the streaming worker already accepted; its timestamp window is not reapplied.
+const STORED_LINE_OPTIONS = {
+  maxBytes: 1 << 24,
+  maxDepth: 64,
+  maxFutureMs: Number.POSITIVE_INFINITY,
+  maxPastMs: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * A stored line as an event, or undefined when it fails the contract. Lines the streaming worker
+ * wrote carry their id and version: they take the short path (JSON.parse and the zod schema); any
+ * other line goes through the full parser, which derives the id from its bytes.
+ */
+export function parseStoredLine(line: string): LogEvent | undefined {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const o = obj as { event_id?: unknown; schema_version?: unknown } | null;
+  if (o && typeof o === 'object' && typeof o.event_id === 'string' && typeof o.schema_version === 'number') {
+    const parsed = eventSchema.safeParse(obj);
+    return parsed.success ? (parsed.data as LogEvent) : undefined;
+  }
+  const r = parseEvent(line, STORED_LINE_OPTIONS);
+  return r.ok ? r.event : undefined;
+}
+
+/**
+ * Splits a file's lines by event type as CSV rows (each followed by `extra`, the load's own
+ * columns); lines that fail the contract are counted, not loaded.
+ */
+export function splitLines(text: string, extra: Value[] = []): SplitFile {
   const csv: Record<EventType, string[]> = {
     search: [],
     purchase: [],
@@ -98,24 +133,17 @@ export function splitLines(text: string): SplitFile {
   const eventIds = new Set<string>();
   let lines = 0;
   let rejected = 0;
-  // The batch loads what the streaming worker already accepted; its timestamp window is not reapplied.
-  const options = {
-    maxBytes: 1 << 24,
-    maxDepth: 64,
-    maxFutureMs: Number.POSITIVE_INFINITY,
-    maxPastMs: Number.POSITIVE_INFINITY,
-  };
   for (const line of text.split('\n')) {
     if (!line) continue;
     lines++;
-    const r = parseEvent(line, options);
-    if (!r.ok) {
+    const event = parseStoredLine(line);
+    if (!event) {
       rejected++;
       continue;
     }
-    if (eventIds.has(r.event.event_id)) continue;
-    eventIds.add(r.event.event_id);
-    csv[r.event.event_type].push(csvLine(rowOf(r.event)));
+    if (eventIds.has(event.event_id)) continue;
+    eventIds.add(event.event_id);
+    csv[event.event_type].push(csvLine(extra.length ? [...rowOf(event), ...extra] : rowOf(event)));
   }
   return { csv, lines, rejected, eventIds };
 }

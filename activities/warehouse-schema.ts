@@ -62,7 +62,7 @@ export const TYPE_COLUMNS: Record<EventType, [string, string][]> = {
 
 export const LOAD_COLUMNS: [string, string][] = [
   ['_source_file', 'text NOT NULL'],
-  ['_loaded_at', 'timestamptz NOT NULL DEFAULT now()'],
+  ['_loaded_at', 'timestamptz NOT NULL DEFAULT clock_timestamp()'],
   ['_run_id', 'text'],
 ];
 
@@ -84,6 +84,8 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     const cols = [...COMMON_COLUMNS, ...TYPE_COLUMNS[type], ...LOAD_COLUMNS].map(([n, t]) => `"${n}" ${t}`);
     ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.${table} (${cols.join(', ')})`);
     ddl.push(`CREATE INDEX IF NOT EXISTS ${table}_loaded_at ON ${RAW_SCHEMA}.${table} (_loaded_at)`);
+    // The time of the insert itself, not of the transaction's start: see warehouseLock.
+    ddl.push(`ALTER TABLE ${RAW_SCHEMA}.${table} ALTER COLUMN _loaded_at SET DEFAULT clock_timestamp()`);
   }
   ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.users (
     user_id text PRIMARY KEY, username text, email text, full_name text, first_name text, last_name text,
@@ -107,3 +109,11 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
   ddl.push(compactionDdl(RAW_SCHEMA));
   return ddl;
 }
+
+/**
+ * The advisory lock that keeps loads and `dbt run` apart: each file's load transaction holds it
+ * shared, dbt run holds it exclusively. So every row committed after a dbt run was inserted after
+ * it (its _loaded_at, the insert's clock time, is later than anything that run saw), and the
+ * incremental models can take `_loaded_at > max(_loaded_at)` without missing a late commit.
+ */
+export const warehouseLock = (RAW_SCHEMA: string) => `logpipe-warehouse:${RAW_SCHEMA}`;

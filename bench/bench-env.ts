@@ -26,6 +26,7 @@ export function benchRun(name: string, extra: Record<string, string> = {}): Benc
     STREAM_GROUP_ID: `bench_${id}`,
     CASSANDRA_KEYSPACE: `bench_${id}`.toLowerCase().replaceAll('-', '_'),
     HDFS_RAW_ROOT: `/logpipe-bench/${id}/raw`,
+    HDFS_COMPACTED_ROOT: `/logpipe-bench/${id}/compacted`,
     STREAM_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     ...extra,

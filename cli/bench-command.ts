@@ -1,5 +1,6 @@
 // `logpipe bench …`: benchmarks that print each figure beside a baseline measured in the same run.
 import type { Command } from 'commander';
+import { batchBench } from '../bench/batch-bench.ts';
 import { latencyBench } from '../bench/latency-bench.ts';
 import { streamBench } from '../bench/stream-bench.ts';
 
@@ -27,6 +28,30 @@ export function registerBench(program: Command): void {
         `ratio a / min(b, c):    ${r.ratio} (goal >= 0.8)`,
         `worker RSS:             ${r.worker_rss_mib} MiB (goal <= 300)`,
         `machine:                ${r.machine}`,
+      ]);
+    });
+  bench
+    .command('batch')
+    .description('the batch workflow on N events in HDFS vs psql \\copy of the same rows; then 1% new data')
+    .option('--events <n>', 'events in raw HDFS files', '1000000')
+    .option('--json', 'last line: one JSON object')
+    .action(async (opts: { events: string; json?: boolean }) => {
+      const n = Number(opts.events);
+      if (!Number.isInteger(n) || n < 1000)
+        throw new Error('--events expects a whole number of at least 1000');
+      const r = await batchBench(n);
+      emit(r, opts.json, [
+        `events:                   ${r.events} in ${r.files} raw files (${r.mib} MiB)`,
+        `run 1, end to end:        ${r.run1_s} s (${r.run_rows_per_s} events/s)`,
+        ...r.run1_steps.map((s) => `  ${s.step.padEnd(22)}  ${(s.ms / 1000).toFixed(1)} s`),
+        `(a) load step:            ${r.load_rows_per_s} rows/s`,
+        `(b) psql \\copy baseline:  ${r.psql_copy_rows_per_s} rows/s`,
+        `ratio a / b:              ${r.ratio_load_to_psql} (goal >= 0.7)`,
+        `run 2, ${r.new_events} new events: ${r.run2_s} s; run 2 / run 1 = ${r.ratio_run2_to_run1} (goal <= 0.10)`,
+        `dbt, first build:         ${r.dbt_full_s} s`,
+        `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal <= 0.15)`,
+        `dbt tests per run:        ${r.dbt_tests}`,
+        `machine:                  ${r.machine}`,
       ]);
     });
   bench

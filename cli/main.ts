@@ -1,6 +1,7 @@
 // The `logpipe` command: the local stack, the pipeline, its environment and its tests.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config.ts';
+import { pbidsFor } from '../lib/powerbi.ts';
 import {
   allServices,
   binDir,
@@ -218,6 +219,13 @@ program
   .argument('[args...]', 'arguments for dbt')
   .action(async (args: string[]) => {
     process.exitCode = await runDbt(context(), args);
+  });
+
+program
+  .command('powerbi')
+  .description("print a Power BI data source file (.pbids) for this environment's warehouse")
+  .action(() => {
+    process.stdout.write(pbidsFor(loadConfig()));
   });
 
 program

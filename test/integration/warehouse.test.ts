@@ -8,9 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createBatchActivities } from '../../activities/batch-activities.ts';
 import { loadFileText } from '../../activities/load-file.ts';
-import { schemaDdl } from '../../activities/warehouse-schema.ts';
+import { schemaDdl, TABLE_OF, warehouseLock } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
@@ -259,5 +260,41 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     const exposure = Object.values(manifest.exposures).find((e) => e.name === 'power_bi_ecommerce_report');
     assert.ok(exposure, 'the Power BI exposure is declared');
     assert.ok(exposure.depends_on.nodes.some((n) => n.endsWith('.revenue_daily')));
+  });
+
+  it('a file load waits while dbt run holds the warehouse lock, and its rows are stamped after it', async () => {
+    const holder = await pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtext($1))', [warehouseLock(raw)]);
+      const more = [...new EventGenerator({ seed: `wh-${id}-late`, start }).take(50)];
+      let finished = false;
+      const load = loadFileText(
+        pool,
+        raw,
+        { path: `/test/${id}/during-dbt.ndjson`, kind: 'raw', dt: day(start.toISOString()), hour: 0 },
+        `${more.map((e) => JSON.stringify(e)).join('\n')}\n`,
+        `test-${id}`,
+      ).then((r) => {
+        finished = true;
+        return r;
+      });
+      await sleep(1500);
+      assert.equal(finished, false, 'the load waits for the lock');
+      const released = await holder.query<{ at: Date }>('SELECT clock_timestamp() AS at');
+      await holder.query('SELECT pg_advisory_unlock(hashtext($1))', [warehouseLock(raw)]);
+      assert.equal((await load).inserted, 50);
+      const stamped = await pool.query<{ first: Date }>(
+        `SELECT min(_loaded_at) AS first FROM (${Object.values(TABLE_OF)
+          .map((t) => `SELECT _loaded_at FROM ${raw}.${t} WHERE _source_file = $1`)
+          .join(' UNION ALL ')}) x`,
+        [`/test/${id}/during-dbt.ndjson`],
+      );
+      assert.ok(
+        (stamped.rows[0]?.first as Date) > (released.rows[0]?.at as Date),
+        'rows carry the time of their insert, after the lock was released',
+      );
+    } finally {
+      holder.release();
+    }
   });
 });

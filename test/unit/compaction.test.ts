@@ -15,8 +15,11 @@ describe('compaction and row mapping', () => {
     ]);
   });
 
-  it('quotes CSV fields so commas, quotes and newlines survive COPY, and writes NULL as empty', () => {
-    assert.equal(csvLine(['a,b', 'say "hi"', 'x\ny', null, 3]), '"a,b","say ""hi""","x\ny",,"3"\n');
+  it('quotes CSV fields so commas, quotes, backslashes and newlines survive COPY, and writes NULL as empty', () => {
+    assert.equal(
+      csvLine(['a,b', 'say "hi"', 'x\ny', null, 3, '', 'plain', 'c:\\dir']),
+      '"a,b","say ""hi""","x\ny",,3,"",plain,"c:\\dir"\n',
+    );
   });
 
   it('splits lines by type, dropping repeats within a file and counting contract failures', () => {
