@@ -250,20 +250,27 @@ export class EventsStore {
         [f.user, f.from, f.to],
         { prepare: true },
       );
-      for (const r of rs.rows) {
-        if (out.length >= f.limit) break;
-        const at = r.timestamp as Date;
-        const { day, hour } = dayHour(at);
-        const full = await this.client.execute(
-          `SELECT ${ROW_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?`,
-          [day, hour, at, r.event_id],
-          { prepare: true },
+      // The full rows come from ecomm_log by primary key, ten at a time, until enough match.
+      const keys = rs.rows;
+      for (let i = 0; i < keys.length && out.length < f.limit; i += 10) {
+        const rows = await Promise.all(
+          keys.slice(i, i + 10).map(async (r) => {
+            const at = r.timestamp as Date;
+            const { day, hour } = dayHour(at);
+            const full = await this.client.execute(
+              `SELECT ${ROW_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?`,
+              [day, hour, at, r.event_id],
+              { prepare: true },
+            );
+            return full.rows[0];
+          }),
         );
-        scanned++;
-        const row = full.rows[0];
-        if (!row) continue;
-        const e = toEventRow(row);
-        if (matches(e, f)) out.push(e);
+        for (const row of rows) {
+          scanned++;
+          if (!row) continue;
+          const e = toEventRow(row);
+          if (matches(e, f) && out.length < f.limit) out.push(e);
+        }
       }
       return { events: out, scanned };
     }

@@ -90,6 +90,21 @@ interface DlqState {
   error?: string;
 }
 
+/** A batch run's dbt field, {models, tests: [{name, status}]}, as counts and the names that failed. */
+export function dbtSummary(dbt: { models?: number | unknown[]; tests?: { name: string; status: string }[] }) {
+  const tests = Array.isArray(dbt.tests) ? dbt.tests : [];
+  const models = Array.isArray(dbt.models) ? dbt.models.length : (dbt.models ?? null);
+  return {
+    models,
+    tests: tests.length,
+    passed: tests.filter((t) => t.status === 'pass' || t.status === 'success').length,
+    warned: tests.filter((t) => t.status === 'warn').length,
+    failed: tests
+      .filter((t) => !['pass', 'success', 'warn', 'skipped'].includes(t.status))
+      .map((t) => `${t.name}: ${t.status}`),
+  };
+}
+
 export class Monitoring {
   private admin?: Admin;
   private adminConnecting?: Promise<Admin>;
@@ -445,23 +460,15 @@ export class Monitoring {
       filesNew?: number;
       load?: { inserted?: number; duplicate?: number; perTable?: Record<string, number> };
       steps?: { step: string; ms: number }[];
-      dbt?: { models?: number; tests?: { name: string; status: string }[] };
+      dbt?: { models?: number | unknown[]; tests?: { name: string; status: string }[] };
     } | null;
-    const tests = r?.dbt?.tests;
     return {
       filesNew: r?.filesNew ?? null,
       rowsLoaded: r?.load?.inserted ?? null,
       duplicates: r?.load?.duplicate ?? null,
       perTable: r?.load?.perTable ?? {},
       steps: r?.steps ?? [],
-      dbt: r?.dbt
-        ? {
-            models: r.dbt.models ?? null,
-            tests: tests?.length ?? 0,
-            passed: tests?.filter((t) => t.status === 'pass').length ?? 0,
-            failed: tests?.filter((t) => t.status !== 'pass').map((t) => `${t.name}: ${t.status}`) ?? [],
-          }
-        : null,
+      dbt: r?.dbt ? dbtSummary(r.dbt) : null,
     };
   }
 

@@ -524,10 +524,25 @@ function registerWorld(): void {
   const topo = world as unknown as Parameters<typeof feature>[0] & {
     objects: { countries: Parameters<typeof feature>[1] };
   };
+  type Ring = [number, number][];
   const geo = feature(topo, topo.objects.countries) as unknown as {
-    features: { id: string; properties: { name: string } }[];
+    features: {
+      id: string;
+      properties: { name: string };
+      geometry: { type: string; coordinates: Ring[] | Ring[][] };
+    }[];
   };
-  for (const f of geo.features) idToName.set(String(f.id), f.properties.name);
+  // A few parts (Chukotka, Fiji's eastern islands, Antarctica) cross the antimeridian: drawn on a
+  // flat map they become lines across the world, so they are left out.
+  const flat = (rings: Ring[]) => {
+    const xs = (rings[0] ?? []).map((c) => c[0]);
+    return Math.max(...xs) - Math.min(...xs) <= 180;
+  };
+  for (const f of geo.features) {
+    idToName.set(String(f.id), f.properties.name);
+    if (f.geometry.type === 'MultiPolygon')
+      f.geometry.coordinates = (f.geometry.coordinates as Ring[][]).filter(flat);
+  }
   echarts.registerMap('world', geo as never);
   worldRegistered = true;
 }
@@ -574,6 +589,8 @@ async function loadGeo(gen: number): Promise<void> {
           type: 'map',
           map: 'world',
           roam: true,
+          layoutCenter: ['50%', '50%'],
+          layoutSize: '180%',
           name: metric,
           emphasis: { label: { show: false } },
           itemStyle: { areaColor: '#eef1f5', borderColor: '#b7c0cf' },
