@@ -123,27 +123,45 @@ export function parseStoredLine(line: string): LogEvent | undefined {
  * columns); lines that fail the contract are counted, not loaded.
  */
 export function splitLines(text: string, extra: Value[] = []): SplitFile {
-  const csv: Record<EventType, string[]> = {
-    search: [],
-    purchase: [],
-    order_complete: [],
-    order_failed: [],
-    error: [],
-  };
-  const eventIds = new Set<string>();
-  let lines = 0;
-  let rejected = 0;
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    lines++;
-    const event = parseStoredLine(line);
-    if (!event) {
-      rejected++;
-      continue;
-    }
-    if (eventIds.has(event.event_id)) continue;
-    eventIds.add(event.event_id);
-    csv[event.event_type].push(csvLine(extra.length ? [...rowOf(event), ...extra] : rowOf(event)));
+  const split = emptySplit();
+  for (const line of text.split('\n')) addLine(split, line, extra);
+  return split;
+}
+
+const YIELD_EVERY = 2000;
+
+/**
+ * splitLines that lets the event loop run every few thousand lines, so that while one file is
+ * parsed here the COPY of another (two load at once) keeps PostgreSQL busy.
+ */
+export async function splitLinesYielding(text: string, extra: Value[] = []): Promise<SplitFile> {
+  const split = emptySplit();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    addLine(split, lines[i] as string, extra);
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
   }
-  return { csv, lines, rejected, eventIds };
+  return split;
+}
+
+function emptySplit(): SplitFile {
+  return {
+    csv: { search: [], purchase: [], order_complete: [], order_failed: [], error: [] },
+    lines: 0,
+    rejected: 0,
+    eventIds: new Set<string>(),
+  };
+}
+
+function addLine(split: SplitFile, line: string, extra: Value[]): void {
+  if (!line) return;
+  split.lines++;
+  const event = parseStoredLine(line);
+  if (!event) {
+    split.rejected++;
+    return;
+  }
+  if (split.eventIds.has(event.event_id)) return;
+  split.eventIds.add(event.event_id);
+  split.csv[event.event_type].push(csvLine(extra.length ? [...rowOf(event), ...extra] : rowOf(event)));
 }
