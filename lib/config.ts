@@ -69,6 +69,8 @@ export const configSchema = z.object({
   /** Dead-letter topic; defaults to `${KAFKA_TOPIC}.dlq`. */
   KAFKA_DLQ_TOPIC: nonEmpty.optional(),
   KAFKA_PARTITIONS: positiveInt('a whole number of partitions, e.g. 6').default(6),
+  /** Replicas of the topics logpipe creates: 1 on the local stack, 3 on a three-broker cluster. */
+  KAFKA_REPLICATION_FACTOR: positiveInt('a whole number of replicas, e.g. 3').default(1),
   STREAM_GROUP_ID: nonEmpty.default('logpipe-streaming'),
   /** Messages larger than this go to the dead-letter topic. */
   MAX_EVENT_BYTES: positiveInt('a size in bytes, e.g. 65536').default(65_536),
@@ -93,6 +95,11 @@ export const configSchema = z.object({
   CASSANDRA_CONTACT_POINTS: hostList.default(['127.0.0.1']),
   CASSANDRA_PORT: port.default(9042),
   CASSANDRA_LOCAL_DC: nonEmpty.default('datacenter1'),
+  /**
+   * Replicas of the keyspace in the local data centre. Above 1 the keyspace uses
+   * NetworkTopologyStrategy and the worker writes at LOCAL_QUORUM.
+   */
+  CASSANDRA_REPLICATION_FACTOR: positiveInt('a whole number of replicas, e.g. 3').default(1),
   CASSANDRA_KEYSPACE: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a keyspace name: lower case letters, digits and _')

@@ -14,14 +14,17 @@ export async function runStreamingWorker(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('streaming-worker');
   const kafka = createKafka(config, `logpipe-streaming-${process.pid}`);
-  await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
-  await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS);
+  await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+  await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
 
   const cassandra = createCassandra(config);
   for (let attempt = 1; ; attempt++) {
     try {
       await cassandra.connect();
-      await migrate(cassandra, config.CASSANDRA_KEYSPACE);
+      await migrate(cassandra, config.CASSANDRA_KEYSPACE, {
+        replicationFactor: config.CASSANDRA_REPLICATION_FACTOR,
+        localDc: config.CASSANDRA_LOCAL_DC,
+      });
       break;
     } catch (err) {
       if (attempt >= 30) throw err;

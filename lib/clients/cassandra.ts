@@ -3,14 +3,21 @@ import cassandraDriver from 'cassandra-driver';
 import type { Config } from '../config.ts';
 
 export function createCassandra(
-  config: Pick<Config, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_PORT' | 'CASSANDRA_LOCAL_DC'>,
+  config: Pick<Config, 'CASSANDRA_CONTACT_POINTS' | 'CASSANDRA_PORT' | 'CASSANDRA_LOCAL_DC'> &
+    Partial<Pick<Config, 'CASSANDRA_REPLICATION_FACTOR'>>,
   keyspace?: string,
 ): cassandraDriver.Client {
+  const { consistencies } = cassandraDriver.types;
   return new cassandraDriver.Client({
     contactPoints: config.CASSANDRA_CONTACT_POINTS,
     protocolOptions: { port: config.CASSANDRA_PORT },
     localDataCenter: config.CASSANDRA_LOCAL_DC,
     keyspace,
     socketOptions: { connectTimeout: 5000, readTimeout: 12_000 },
+    // With replicas, a write counts once most of them have it, so one node can fail.
+    queryOptions: {
+      consistency:
+        (config.CASSANDRA_REPLICATION_FACTOR ?? 1) > 1 ? consistencies.localQuorum : consistencies.localOne,
+    },
   });
 }

@@ -67,3 +67,18 @@ describe('configuration', () => {
     assert.deepEqual(err.problems.map((p) => p.variable).sort(), ['KAFKA_BROKERS', 'PGPORT']);
   });
 });
+
+describe('replication settings for a cluster', () => {
+  it('keeps one replica on the local stack and uses NetworkTopologyStrategy above one', async () => {
+    const { replicationOf } = await import('../../workers/streaming/cassandra-schema.ts');
+    assert.equal(replicationOf(), `{'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    assert.equal(
+      replicationOf({ replicationFactor: 3, localDc: 'dc1' }),
+      `{'class': 'NetworkTopologyStrategy', 'dc1': 3}`,
+    );
+    const config = loadConfig({ KAFKA_REPLICATION_FACTOR: '3', CASSANDRA_REPLICATION_FACTOR: '3' });
+    assert.equal(config.KAFKA_REPLICATION_FACTOR, 3);
+    assert.equal(config.CASSANDRA_REPLICATION_FACTOR, 3);
+    assert.throws(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '0' }), /KAFKA_REPLICATION_FACTOR/);
+  });
+});

@@ -32,9 +32,23 @@ export const FLAT_COLUMNS = [
   'failed_at text',
 ];
 
-export function migrations(keyspace: string): string[] {
+export interface KeyspaceReplication {
+  replicationFactor: number;
+  localDc: string;
+}
+
+/** SimpleStrategy with one replica on a single node; NetworkTopologyStrategy in a cluster. */
+export function replicationOf(
+  r: KeyspaceReplication = { replicationFactor: 1, localDc: 'datacenter1' },
+): string {
+  return r.replicationFactor === 1
+    ? `{'class': 'SimpleStrategy', 'replication_factor': 1}`
+    : `{'class': 'NetworkTopologyStrategy', '${r.localDc}': ${r.replicationFactor}}`;
+}
+
+export function migrations(keyspace: string, replication?: KeyspaceReplication): string[] {
   return [
-    `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replicationOf(replication)}`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.ecomm_log (
       day text, hour int, timestamp timestamp, event_id text,
       ${FLAT_COLUMNS.join(',\n      ')},
@@ -50,6 +64,10 @@ export function migrations(keyspace: string): string[] {
   ];
 }
 
-export async function migrate(client: cassandraDriver.Client, keyspace: string): Promise<void> {
-  for (const cql of migrations(keyspace)) await client.execute(cql);
+export async function migrate(
+  client: cassandraDriver.Client,
+  keyspace: string,
+  replication?: KeyspaceReplication,
+): Promise<void> {
+  for (const cql of migrations(keyspace, replication)) await client.execute(cql);
 }
