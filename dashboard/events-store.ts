@@ -275,17 +275,32 @@ export class EventsStore {
       return { events: out, scanned };
     }
     const plain = !f.type && !f.level && !f.country && !f.q;
-    for (const h of hoursOf(f)) {
+    // Filters on type, level and country read only those columns (and the key); the full rows of
+    // the matches are then read by primary key. Free text needs the text columns: full rows.
+    const narrow = !plain && !f.q;
+    const columns = narrow ? 'day, hour, timestamp, event_id, event_type, level, geo_country' : ROW_COLUMNS;
+    const keys: cassandraDriver.types.Row[] = [];
+    scan: for (const h of hoursOf(f)) {
       const { day, hour } = dayHour(new Date(h));
       let pageState: string | undefined;
       do {
         const rs = await this.client.execute(
-          `SELECT ${ROW_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp >= ? AND timestamp < ?${plain ? ' LIMIT ?' : ''}`,
+          `SELECT ${columns} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp >= ? AND timestamp < ?${plain ? ' LIMIT ?' : ''}`,
           plain ? [day, hour, f.from, f.to, f.limit - out.length] : [day, hour, f.from, f.to],
           { prepare: true, fetchSize: plain ? f.limit : 5000, pageState },
         );
         for (const r of rs.rows) {
           scanned++;
+          if (narrow) {
+            if (
+              (!f.type || r.event_type === f.type) &&
+              (!f.level || r.level === f.level) &&
+              (!f.country || r.geo_country === f.country)
+            )
+              keys.push(r);
+            if (keys.length >= f.limit) break scan;
+            continue;
+          }
           const e = toEventRow(r);
           if (matches(e, f)) out.push(e);
           if (out.length >= f.limit) return { events: out, scanned };
@@ -293,6 +308,19 @@ export class EventsStore {
         pageState = plain ? undefined : rs.pageState;
       } while (pageState && scanned < MAX_SCAN);
       if (scanned >= MAX_SCAN) break;
+    }
+    for (let i = 0; i < keys.length; i += 20) {
+      const rows = await Promise.all(
+        keys.slice(i, i + 20).map(async (k) => {
+          const full = await this.client.execute(
+            `SELECT ${ROW_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?`,
+            [k.day, k.hour, k.timestamp, k.event_id],
+            { prepare: true },
+          );
+          return full.rows[0];
+        }),
+      );
+      for (const row of rows) if (row) out.push(toEventRow(row));
     }
     return { events: out, scanned };
   }

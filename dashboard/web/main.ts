@@ -242,6 +242,7 @@ async function loadMonitoring(gen: number): Promise<void> {
   if (t) {
     chart('chart-timeline').setOption(
       {
+        animation: false,
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
         grid: { left: 50, right: 20, top: 30, bottom: 30 },
@@ -262,6 +263,7 @@ async function loadMonitoring(gen: number): Promise<void> {
     setKpi('kpi-errors', fmt(e.errors), e.errors);
     chart('chart-errors').setOption(
       {
+        animation: false,
         tooltip: {},
         grid: { left: 60, right: 10, top: 10, bottom: 30 },
         xAxis: { type: 'category', data: e.byCode.map((r) => r.error_code) },
@@ -438,6 +440,7 @@ function renderActivity(): void {
     data.push([new Date(m).toISOString(), live.perMinute.get(m) ?? 0]);
   chart('chart-activity').setOption(
     {
+      animation: false,
       tooltip: { trigger: 'axis' },
       grid: { left: 50, right: 20, top: 10, bottom: 30 },
       xAxis: { type: 'time' },
@@ -572,6 +575,7 @@ async function loadGeo(gen: number): Promise<void> {
   const max = Math.max(1, ...values.map((v) => v.value));
   chart('chart-map').setOption(
     {
+      animation: false,
       tooltip: {
         trigger: 'item',
         formatter: (p: { name: string; value: number }) => `${p.name}: ${fmt(p.value ?? 0, 2)}`,
@@ -682,6 +686,7 @@ async function loadAnalytics(gen: number): Promise<void> {
   setKpi('kpi-conversion', conv === null || conv === undefined ? '–' : `${fmt(conv * 100, 1)} %`);
   chart('chart-revenue').setOption(
     {
+      animation: false,
       tooltip: { trigger: 'axis' },
       grid: { left: 70, right: 20, top: 20, bottom: 30 },
       xAxis: { type: 'category', data: revenue.days.map((d) => d.date) },
@@ -705,6 +710,7 @@ async function loadAnalytics(gen: number): Promise<void> {
   );
   chart('chart-status').setOption(
     {
+      animation: false,
       tooltip: { trigger: 'item' },
       legend: { bottom: 0 },
       series: [
@@ -738,6 +744,7 @@ async function loadAnalytics(gen: number): Promise<void> {
   ] as const;
   chart('chart-funnel').setOption(
     {
+      animation: false,
       tooltip: { trigger: 'item' },
       series: [
         {
@@ -767,6 +774,7 @@ async function loadAnalytics(gen: number): Promise<void> {
   );
   chart('chart-categories').setOption(
     {
+      animation: false,
       tooltip: { trigger: 'axis' },
       grid: { left: 110, right: 20, top: 10, bottom: 30 },
       yAxis: { type: 'category', data: products.categories.map((c) => c.category).reverse() },
