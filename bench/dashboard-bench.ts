@@ -70,9 +70,10 @@ async function hammer(
   fn: () => Promise<void>,
   clients: number,
   requests: number,
-): Promise<{ lat: number[]; errors: number }> {
+): Promise<{ lat: number[]; errors: number; firstError?: string }> {
   const lat: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let left = requests;
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -81,14 +82,15 @@ async function hammer(
         const t0 = performance.now();
         try {
           await fn();
-        } catch {
+        } catch (err) {
           errors++;
+          firstError ??= (err as Error).message;
         }
         lat.push(performance.now() - t0);
       }
     }),
   );
-  return { lat: lat.sort((a, b) => a - b), errors };
+  return { lat: lat.sort((a, b) => a - b), errors, firstError };
 }
 
 async function getOk(url: string): Promise<void> {
@@ -124,7 +126,10 @@ async function measure(
       say(`first request failed: ${(err as Error).message}`);
     }
     const first = performance.now() - t0;
-    const { lat, errors } = await hammer(() => getOk(`${base}${endpoint}`), clients, requests);
+    const { lat, errors, firstError } = await hammer(() => getOk(`${base}${endpoint}`), clients, requests);
+    // A failed request makes the run's latencies meaningless (a store went away): stop, saying why.
+    if (errors)
+      throw new Error(`${errors} of ${requests} requests to ${endpoint} failed, e.g. ${firstError}`);
     const r = {
       endpoint,
       requests,

@@ -14,4 +14,6 @@ export async function runDashboard(opts: { port?: number; host?: string } = {}):
   });
   log.info('stopping');
   await dashboard.close();
+  // Timers of clients that were closed while reconnecting must not keep the process alive.
+  process.exit(0);
 }

@@ -21,7 +21,7 @@ import {
   overview,
   timeline,
 } from './events-store.ts';
-import { Monitoring } from './monitoring.ts';
+import { Monitoring, withTimeout } from './monitoring.ts';
 import {
   BadRequest,
   EVENT_TYPES,
@@ -180,8 +180,9 @@ export async function startDashboard(
       live.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await monitoring.close();
-      await Promise.allSettled([cassandra.shutdown(), pool.end()]);
+      // A client stuck reconnecting to a store that went away must not hold the shutdown.
+      const bounded = (p: Promise<unknown>) => withTimeout(p, 5000, 'close').catch(() => {});
+      await Promise.all([bounded(monitoring.close()), bounded(cassandra.shutdown()), bounded(pool.end())]);
     },
   };
 }
