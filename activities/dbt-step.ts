@@ -60,25 +60,31 @@ export async function runDbtStep(
 ): Promise<DbtStepResult> {
   const ctx = Context.current();
   const logDir = join(dbtRunsDir(config), safeName(workflowId));
-  const targetPath = join(logDir, 'target');
+  // One target folder per warehouse, kept between runs, so dbt parses only what changed.
+  const targetPath = join(config.LOGPIPE_DATA_DIR, 'dbt', 'target', config.WAREHOUSE_SCHEMA);
   await mkdir(logDir, { recursive: true });
   if (command === 'snapshot') await pruneOldRuns(dbtRunsDir(config));
   // dbt can take minutes: keep the heartbeat going so a dead worker is noticed, not a slow dbt.
   const beat = setInterval(() => ctx.heartbeat({ command }), 5_000);
   let res: Awaited<ReturnType<typeof invokeDbt>>;
   try {
-    const invoke = () =>
-      invokeDbt(config, [command], { targetPath, logPath: logDir }, { signal: ctx.cancellationSignal });
-    // The incremental models read what was loaded since their last run: no load may commit meanwhile.
-    res =
-      command === 'run' ? await withWarehouseLock(pool, config.WAREHOUSE_RAW_SCHEMA, invoke) : await invoke();
+    // Under the warehouse lock: no load commits while the incremental models read what is new, and
+    // no other dbt command shares the target folder meanwhile.
+    res = await withWarehouseLock(pool, config.WAREHOUSE_RAW_SCHEMA, async () => {
+      const r = await invokeDbt(
+        config,
+        [command],
+        { targetPath, logPath: logDir },
+        { signal: ctx.cancellationSignal },
+      );
+      await copyFile(join(targetPath, 'run_results.json'), join(logDir, `${command}-run_results.json`)).catch(
+        () => undefined,
+      );
+      return r;
+    });
   } finally {
     clearInterval(beat);
   }
-  await copyFile(join(targetPath, 'run_results.json'), join(logDir, `${command}-run_results.json`)).catch(
-    () => undefined,
-  );
-  if (command === 'test') await rm(targetPath, { recursive: true, force: true });
   const failed = failedNodes(res.results);
   if (failed.length) {
     // Bad data or a broken model: retrying gives the same answer, so the run fails now.

@@ -111,8 +111,8 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
 }
 
 /**
- * The advisory lock that keeps loads and `dbt run` apart: each file's load transaction holds it
- * shared, dbt run holds it exclusively. So every row committed after a dbt run was inserted after
+ * The advisory lock that keeps loads and dbt apart: each file's load transaction holds it
+ * shared, each dbt command of the batch holds it exclusively. So every row committed after a dbt run was inserted after
  * it (its _loaded_at, the insert's clock time, is later than anything that run saw), and the
  * incremental models can take `_loaded_at > max(_loaded_at)` without missing a late commit.
  */

@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['_loaded_at']}],
+    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['_loaded_at']}],
 ) }}
 
 with source as (

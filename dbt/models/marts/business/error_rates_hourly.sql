@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key=['event_hour', 'error_code'],
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['event_hour', 'error_code'], 'unique': True}],
 ) }}
 
 -- Errors per hour and error code, against all events of that hour. Incremental: the hours that got

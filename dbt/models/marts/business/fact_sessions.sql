@@ -2,7 +2,11 @@
     materialized='incremental',
     unique_key='session_id',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['_loaded_at']}, {'columns': ['session_date']}],
+    indexes=[
+        {'columns': ['session_id'], 'unique': True},
+        {'columns': ['_loaded_at']},
+        {'columns': ['session_date']},
+    ],
 ) }}
 
 -- One row per browsing session with how far it went in the funnel. Incremental: the sessions that

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key=['order_date', 'country', 'category'],
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['order_date', 'country', 'category'], 'unique': True}],
 ) }}
 
 -- Orders and revenue per day, country and product category. Incremental: the days that got new

@@ -28,15 +28,7 @@ versions as (
 
 seen as (
 
-    {% for model in ['stg_search_events', 'stg_purchase_events', 'stg_order_complete_events', 'stg_order_failed_events', 'stg_error_events'] %}
-    select distinct product_id from {{ ref(model) }}
-    union
-    {% endfor %}
-    select distinct item ->> 'product_id' as product_id
-    from {{ ref('stg_purchase_events') }}, jsonb_array_elements(items) as item
-    union
-    select distinct item ->> 'product_id' as product_id
-    from {{ ref('stg_order_complete_events') }}, jsonb_array_elements(items) as item
+    select entity_id as product_id from {{ ref('int_entities_seen') }} where entity = 'product'
 
 ),
 

@@ -8,10 +8,7 @@ with catalog as (
 
 seen as (
 
-    {% for model in ['stg_search_events', 'stg_purchase_events', 'stg_order_complete_events', 'stg_order_failed_events', 'stg_error_events'] %}
-    select distinct user_id from {{ ref(model) }}
-    {% if not loop.last %}union{% endif %}
-    {% endfor %}
+    select entity_id as user_id from {{ ref('int_entities_seen') }} where entity = 'user'
 
 ),
 

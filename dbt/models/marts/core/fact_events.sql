@@ -3,6 +3,7 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     indexes=[
+        {'columns': ['event_id'], 'unique': True},
         {'columns': ['_loaded_at']},
         {'columns': ['session_id']},
         {'columns': ['event_hour']},

@@ -2,7 +2,11 @@
     materialized='incremental',
     unique_key='order_line_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['_loaded_at']}, {'columns': ['order_date']}],
+    indexes=[
+        {'columns': ['order_line_key'], 'unique': True},
+        {'columns': ['_loaded_at']},
+        {'columns': ['order_date']},
+    ],
 ) }}
 
 -- One row per order line of purchase, order_complete and order_failed events, with the product's
