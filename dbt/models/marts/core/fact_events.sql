@@ -11,68 +11,26 @@
 ) }}
 
 -- One row per event of any type. Incremental: only rows loaded since the last run are read.
-with search as (
+-- Per type: its staging model and what it gives for amount, order_id and error_code.
+{%- set types = [
+    ('stg_search_events', 'null::numeric', 'null::text', 'null::text'),
+    ('stg_purchase_events', 'amount', 'order_id', 'null::text'),
+    ('stg_order_complete_events', 'amount', 'order_id', 'null::text'),
+    ('stg_order_failed_events', 'attempted_amount', 'order_id', 'null::text'),
+    ('stg_error_events', 'null::numeric', 'null::text', 'error_code'),
+] %}
 
+with unioned as (
+
+    {% for model, amount, order_id, error_code in types %}
     select
         event_id, event_type, level, service, event_at, user_id, product_id, session_id,
         device_type, country, city, session_duration_s,
-        null::numeric as amount, null::text as order_id, null::text as error_code, _loaded_at
-    from {{ ref('stg_search_events') }}
+        {{ amount }} as amount, {{ order_id }} as order_id, {{ error_code }} as error_code, _loaded_at
+    from {{ ref(model) }}
     {{ loaded_since_last_run() }}
-
-),
-
-purchase as (
-
-    select
-        event_id, event_type, level, service, event_at, user_id, product_id, session_id,
-        device_type, country, city, session_duration_s,
-        amount, order_id, null::text as error_code, _loaded_at
-    from {{ ref('stg_purchase_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-
-order_complete as (
-
-    select
-        event_id, event_type, level, service, event_at, user_id, product_id, session_id,
-        device_type, country, city, session_duration_s,
-        amount, order_id, null::text as error_code, _loaded_at
-    from {{ ref('stg_order_complete_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-
-order_failed as (
-
-    select
-        event_id, event_type, level, service, event_at, user_id, product_id, session_id,
-        device_type, country, city, session_duration_s,
-        attempted_amount as amount, order_id, null::text as error_code, _loaded_at
-    from {{ ref('stg_order_failed_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-
-error as (
-
-    select
-        event_id, event_type, level, service, event_at, user_id, product_id, session_id,
-        device_type, country, city, session_duration_s,
-        null::numeric as amount, null::text as order_id, error_code, _loaded_at
-    from {{ ref('stg_error_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-
-unioned as (
-
-    select * from search
-    union all select * from purchase
-    union all select * from order_complete
-    union all select * from order_failed
-    union all select * from error
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

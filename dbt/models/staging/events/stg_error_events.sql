@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    incremental_strategy='delete+insert',
-    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['_loaded_at']}],
-) }}
-
 with source as (
 
     select * from {{ source('raw', 'error_response') }}
