@@ -51,6 +51,10 @@ export function startWorker(iso: Isolated, tag = 'worker'): WorkerHandle {
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A test file that ends without stopping its worker (a failed hook) must not leave it running.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
   return { child, exited };
 }
 

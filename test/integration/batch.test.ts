@@ -113,11 +113,12 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   });
 
   after(async () => {
+    // The streaming worker is a child process: stop it first, whatever else fails.
+    await stopWorker(streaming);
     worker.shutdown();
     await running;
     await connection.close();
     await client.connection.close();
-    await stopWorker(streaming);
     for (const s of [schema, warehouse, `${warehouse}_staging`, `${warehouse}_snapshots`])
       await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await pool.end();
