@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventType } from '../lib/events/schema.ts';
-import { splitLinesYielding } from './rows.ts';
+import { splitLines } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface FileLoad {
@@ -38,7 +38,7 @@ export async function loadFileText(
   runId: string,
 ): Promise<FileLoadResult> {
   // Each row ends with the load's own columns: _source_file, _run_id.
-  const split = await splitLinesYielding(text, [file.path, runId]);
+  const split = await splitLines(text, [file.path, runId]);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -118,23 +118,15 @@ export function parseStoredLine(line: string): LogEvent | undefined {
   return r.ok ? r.event : undefined;
 }
 
-/**
- * Splits a file's lines by event type as CSV rows (each followed by `extra`, the load's own
- * columns); lines that fail the contract are counted, not loaded.
- */
-export function splitLines(text: string, extra: Value[] = []): SplitFile {
-  const split = emptySplit();
-  for (const line of text.split('\n')) addLine(split, line, extra);
-  return split;
-}
-
 const YIELD_EVERY = 2000;
 
 /**
- * splitLines that lets the event loop run every few thousand lines, so that while one file is
- * parsed here the COPY of another (two load at once) keeps PostgreSQL busy.
+ * Splits a file's lines by event type as CSV rows (each followed by `extra`, the load's own
+ * columns); lines that fail the contract are counted, not loaded. It lets the event loop run every
+ * few thousand lines, so that while one file is parsed here the COPY of another (two load at once)
+ * keeps PostgreSQL busy.
  */
-export async function splitLinesYielding(text: string, extra: Value[] = []): Promise<SplitFile> {
+export async function splitLines(text: string, extra: Value[] = []): Promise<SplitFile> {
   const split = emptySplit();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -45,7 +45,6 @@ export interface BatchBenchResult {
 }
 
 const say = (s: string) => process.stderr.write(`[bench batch] ${s}\n`);
-const PARTITIONS = 6;
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** Per-type CSV files with the same rows the loader COPYs, for psql's \copy. */
@@ -107,7 +106,7 @@ async function writeRawFiles(
     count++;
     let h = 0;
     for (let i = 0; i < e.session_id.length; i++) h = (h * 31 + e.session_id.charCodeAt(i)) | 0;
-    const partition = Math.abs(h) % PARTITIONS;
+    const partition = Math.abs(h) % run.config.KAFKA_PARTITIONS;
     const dir = hourDir(run.config.HDFS_RAW_ROOT, run.config.KAFKA_TOPIC, new Date(e.timestamp));
     // One open file per partition: the worker rolls when the hour changes or the file is full.
     const key = String(partition);
@@ -197,7 +196,7 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
   });
   const copySchema = `bench_copy_${stamp}`;
   const dir = await mkdtemp(join(tmpdir(), 'logpipe-bench-batch-'));
-  const offsets = Array.from({ length: PARTITIONS }, () => 0n);
+  const offsets = Array.from({ length: run.config.KAFKA_PARTITIONS }, () => 0n);
   let worker: Awaited<ReturnType<typeof startBatchWorker>> | undefined;
   try {
     // Ten hours of events ending half an hour ago: most hours are closed and get compacted.

@@ -22,12 +22,12 @@ describe('compaction and row mapping', () => {
     );
   });
 
-  it('splits lines by type, dropping repeats within a file and counting contract failures', () => {
+  it('splits lines by type, dropping repeats within a file and counting contract failures', async () => {
     const events = [
       ...new EventGenerator({ seed: 'rows', start: new Date('2026-03-01T00:00:00Z') }).take(200),
     ];
     const lines = [...events.map((e) => JSON.stringify(e)), JSON.stringify(events[0]), 'not json'];
-    const split = splitLines(lines.join('\n'));
+    const split = await splitLines(lines.join('\n'));
     assert.equal(split.lines, 202);
     assert.equal(split.rejected, 1);
     assert.equal(split.eventIds.size, 200);

@@ -9,22 +9,10 @@
 -- new events are recomputed whole.
 with
 
-{% if is_incremental() %}
-touched as (
-
-    select distinct event_hour
-    from {{ ref('fact_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-{% endif %}
-
 events as (
 
     select * from {{ ref('fact_events') }}
-    {% if is_incremental() %}
-    where event_hour in (select event_hour from touched)
-    {% endif %}
+    {{ only_touched(ref('fact_events'), 'event_hour') }}
 
 ),
 

@@ -13,22 +13,10 @@
 -- got new events are recomputed from all their events.
 with
 
-{% if is_incremental() %}
-touched as (
-
-    select distinct session_id
-    from {{ ref('fact_events') }}
-    {{ loaded_since_last_run() }}
-
-),
-{% endif %}
-
 events as (
 
     select * from {{ ref('fact_events') }}
-    {% if is_incremental() %}
-    where session_id in (select session_id from touched)
-    {% endif %}
+    {{ only_touched(ref('fact_events'), 'session_id') }}
 
 ),
 

@@ -9,16 +9,6 @@
 -- order lines are recomputed whole.
 with
 
-{% if is_incremental() %}
-touched as (
-
-    select distinct order_date
-    from {{ ref('fact_orders') }}
-    {{ loaded_since_last_run() }}
-
-),
-{% endif %}
-
 lines as (
 
     select
@@ -26,9 +16,7 @@ lines as (
         coalesce(products.category, 'Unknown') as category
     from {{ ref('fact_orders') }} as orders
     left join {{ ref('dim_products') }} as products using (product_version_key)
-    {% if is_incremental() %}
-    where orders.order_date in (select order_date from touched)
-    {% endif %}
+    {{ only_touched(ref('fact_orders'), 'order_date', alias='orders') }}
 
 ),
 
