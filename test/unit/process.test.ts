@@ -19,6 +19,9 @@ describe('background processes', () => {
       'sleep',
     );
     assert.equal(runningPid(pidFile), pid);
+    // Stop it only once bash has written its line: on a busy machine the signal could come first.
+    for (let i = 0; i < 250 && !(existsSync(log) && readFileSync(log, 'utf8').includes('started')); i++)
+      await sleep(20);
     const killed = await stopProcess(pid, 'SIGTERM', 5000);
     assert.equal(killed, false);
     assert.equal(isAlive(pid), false);
