@@ -332,27 +332,3 @@ export async function dashboardBench(opts: {
     await cleanup(run, [keyspace]).catch((err) => say(`cleanup: ${(err as Error).message}`));
   }
 }
-
-export function dashboardBenchLines(r: DashboardBenchResult): string[] {
-  const row = (s: EndpointResult, u: EndpointResult | undefined) =>
-    `${s.endpoint.padEnd(48)} ${String(s.p50_ms).padStart(7)} ${String(s.p95_ms).padStart(7)}   ${String(u?.p50_ms ?? '-').padStart(7)} ${String(u?.p95_ms ?? '-').padStart(7)}   ${String(s.first_ms).padStart(8)}`;
-  return [
-    `events in Cassandra:  ${r.events} over 24 h (marts from ${r.mart_events}; load ${r.load_s} s, dbt build ${r.dbt_build_s} s)`,
-    `clients:              ${r.clients} concurrent on loopback, ${r.requests_per_endpoint} requests per endpoint`,
-    `baselines (p95):      /healthz ${r.baseline_healthz_p95_ms} ms; Cassandra driver, newest 100 rows: ${r.baseline_cassandra_p95_ms} ms`,
-    '',
-    `${'endpoint'.padEnd(48)} ${'p50'.padStart(7)} ${'p95'.padStart(7)}   ${'p50 nc'.padStart(7)} ${'p95 nc'.padStart(7)}   ${'first'.padStart(8)}  (ms; nc = response cache off)`,
-    ...r.served.map((s) =>
-      row(
-        s,
-        r.uncached.find((u) => u.endpoint === s.endpoint),
-      ),
-    ),
-    '',
-    `worst p95 as served:  ${r.worst_p95_ms} ms (${r.worst_endpoint}); goal < 100 ms`,
-    `worst p95 uncached:   ${r.worst_uncached_p95_ms} ms (${r.worst_uncached_endpoint})`,
-    `ratio worst p95 / Cassandra baseline p95: ${r.ratio_worst_p95_to_cassandra_baseline}`,
-    `dashboard RSS:        ${r.dashboard_rss_mib} MiB`,
-    `machine:              ${r.machine}`,
-  ];
-}

@@ -1,7 +1,11 @@
-// `logpipe bench …`: benchmarks that print each figure beside a baseline measured in the same run.
+// `logpipe bench …`: benchmarks that print each figure beside a baseline measured in the same run;
+// `logpipe bench` alone (or `bench all`) runs every one of them and writes bench/REPORT.md.
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { batchBench } from '../bench/batch-bench.ts';
 import { latencyBench } from '../bench/latency-bench.ts';
+import { batchBenchLines, dashboardBenchLines, latencyBenchLines, streamBenchLines } from '../bench/lines.ts';
+import { type BenchSizes, DEFAULT_SIZES, MIN_BATCH_EVENTS, QUICK_SIZES } from '../bench/sizes.ts';
 import { streamBench } from '../bench/stream-bench.ts';
 
 function emit(result: object, json: boolean | undefined, lines: string[]): void {
@@ -9,68 +13,209 @@ function emit(result: object, json: boolean | undefined, lines: string[]): void 
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** Parsers for commander: a whole number of at least `min`, or any positive number. */
+function whole(flag: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`${flag} expects a whole number of at least ${min} (got ${JSON.stringify(value)})`);
+    return n;
+  };
+}
+
+function positive(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`${flag} expects a positive number (got ${JSON.stringify(value)})`);
+    return n;
+  };
+}
+
+/** The command line as typed, for the report: ./logpipe and the arguments, quoted where needed. */
+function commandLine(): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  return ['./logpipe', ...process.argv.slice(2).map(quote)].join(' ');
+}
+
+interface AllOptions {
+  quick?: boolean;
+  streamEvents?: number;
+  batchEvents?: number;
+  latencyRate?: number;
+  latencyDuration?: number;
+  dashboardEvents?: number;
+  dashboardMartEvents?: number;
+  dashboardClients?: number;
+  dashboardRequests?: number;
+  json?: boolean;
+}
+
+/** The sizes of `bench all`: each option given, else the quick or the default size. */
+function allSizes(o: AllOptions): BenchSizes {
+  const base = o.quick ? QUICK_SIZES : DEFAULT_SIZES;
+  return {
+    stream: { events: o.streamEvents ?? base.stream.events },
+    batch: { events: o.batchEvents ?? base.batch.events },
+    latency: {
+      rate: o.latencyRate ?? base.latency.rate,
+      durationS: o.latencyDuration ?? base.latency.durationS,
+    },
+    dashboard: {
+      events: o.dashboardEvents ?? base.dashboard.events,
+      martEvents: o.dashboardMartEvents ?? base.dashboard.martEvents,
+      clients: o.dashboardClients ?? base.dashboard.clients,
+      requests: o.dashboardRequests ?? base.dashboard.requests,
+    },
+  };
+}
+
+/** "(default 200000; --quick 20000)" */
+const sizeHelp = (pick: (s: BenchSizes) => number | undefined, none = 'all') => {
+  const text = (s: BenchSizes) => String(pick(s) ?? none);
+  return `(default ${text(DEFAULT_SIZES)}; --quick ${text(QUICK_SIZES)})`;
+};
+
 export function registerBench(program: Command): void {
   const bench = program
     .command('bench')
-    .description('benchmarks, each with a baseline measured in the same run');
+    .description(
+      'benchmarks, each with a baseline measured in the same run; with no command: all of them, writing bench/REPORT.md',
+    )
+    .addHelpText(
+      'after',
+      '\nWith no command, `logpipe bench` runs `bench all`; its options: `logpipe bench all --help`.',
+    );
+  bench
+    .command('all', { isDefault: true })
+    .description(
+      'every benchmark in sequence (stream, batch, latency, dashboard); writes bench/REPORT.md and bench/report.json',
+    )
+    .option('--quick', 'smaller sizes: the whole sequence in a few minutes (the report says so)')
+    .option(
+      '--stream-events <n>',
+      `bench stream: events in the topic ${sizeHelp((s) => s.stream.events)}`,
+      whole('--stream-events'),
+    )
+    .option(
+      '--batch-events <n>',
+      `bench batch: events in raw HDFS files ${sizeHelp((s) => s.batch.events)}`,
+      whole('--batch-events', MIN_BATCH_EVENTS),
+    )
+    .option(
+      '--latency-rate <r>',
+      `bench latency: events per second ${sizeHelp((s) => s.latency.rate)}`,
+      positive('--latency-rate'),
+    )
+    .option(
+      '--latency-duration <s>',
+      `bench latency: seconds of producing ${sizeHelp((s) => s.latency.durationS)}`,
+      positive('--latency-duration'),
+    )
+    .option(
+      '--dashboard-events <n>',
+      `bench dashboard: events in Cassandra ${sizeHelp((s) => s.dashboard.events)}`,
+      positive('--dashboard-events'),
+    )
+    .option(
+      '--dashboard-mart-events <n>',
+      `bench dashboard: of which built into the marts ${sizeHelp((s) => s.dashboard.martEvents)}`,
+      positive('--dashboard-mart-events'),
+    )
+    .option(
+      '--dashboard-clients <n>',
+      `bench dashboard: concurrent clients ${sizeHelp((s) => s.dashboard.clients)}`,
+      positive('--dashboard-clients'),
+    )
+    .option(
+      '--dashboard-requests <n>',
+      `bench dashboard: requests per endpoint ${sizeHelp((s) => s.dashboard.requests)}`,
+      positive('--dashboard-requests'),
+    )
+    .option('--json', 'last line: the report as one JSON object')
+    .action(async (opts: AllOptions) => {
+      const { REPORT_DIR, reportJson, runAllBenches } = await import('../bench/all.ts');
+      const report = await runAllBenches({
+        sizes: allSizes(opts),
+        quick: Boolean(opts.quick),
+        command: commandLine(),
+      });
+      const json = reportJson(report);
+      const rows = json.figures.filter((r) => r.goal);
+      const failed = Object.entries(report.benches).filter(([, o]) => o.status === 'failed');
+      const dir = relative(process.cwd(), REPORT_DIR) || '.';
+      process.stdout.write(
+        [
+          '',
+          `== goals${report.quick ? ' (quick run)' : ''}`,
+          ...rows.map((r) => `${`${r.bench}: ${r.figure}`.padEnd(52)} ${r.goal.padEnd(22)} ${r.met}`),
+          ...failed.map(([b]) => `bench ${b} failed (its error is in the report)`),
+          `report: ${dir}/REPORT.md, raw results: ${dir}/report.json`,
+          '',
+        ].join('\n'),
+      );
+      if (opts.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+      if (failed.length) process.exitCode = 1;
+      // A failed bench may leave a client connected; the report is written, so do not wait for it.
+      process.exit();
+    });
   bench
     .command('stream')
     .description('worker throughput vs a bare consumer and Cassandra alone (ratio = a / min(b, c))')
-    .option('--events <n>', 'events in the topic', '200000')
+    .option('--events <n>', 'events in the topic', String(DEFAULT_SIZES.stream.events))
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { events: string; json?: boolean }) => {
       const r = await streamBench(Number(opts.events));
-      emit(r, opts.json, [
-        `events:                 ${r.events}`,
-        `(a) worker, both sinks: ${r.worker_eps} events/s`,
-        `(b) bare consumer:      ${r.consume_eps} events/s`,
-        `(c) Cassandra only:     ${r.cassandra_eps} events/s (concurrency ${r.cassandra_concurrency})`,
-        `ratio a / min(b, c):    ${r.ratio} (goal >= 0.8)`,
-        `worker RSS:             ${r.worker_rss_mib} MiB (goal <= 300)`,
-        `machine:                ${r.machine}`,
-      ]);
+      emit(r, opts.json, streamBenchLines(r));
     });
   bench
     .command('batch')
     .description('the batch workflow on N events in HDFS vs psql \\copy of the same rows; then 1% new data')
-    .option('--events <n>', 'events in raw HDFS files', '1000000')
+    .option('--events <n>', 'events in raw HDFS files', String(DEFAULT_SIZES.batch.events))
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { events: string; json?: boolean }) => {
-      const n = Number(opts.events);
-      if (!Number.isInteger(n) || n < 1000)
-        throw new Error('--events expects a whole number of at least 1000');
+      const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
       const r = await batchBench(n);
-      emit(r, opts.json, [
-        `events:                   ${r.events} in ${r.files} raw files (${r.mib} MiB)`,
-        `run 1, end to end:        ${r.run1_s} s (${r.run_rows_per_s} events/s)`,
-        ...r.run1_steps.map((s) => `  ${s.step.padEnd(22)}  ${(s.ms / 1000).toFixed(1)} s`),
-        `(a) load step:            ${r.load_rows_per_s} rows/s`,
-        `(b) psql \\copy baseline:  ${r.psql_copy_rows_per_s} rows/s`,
-        `ratio a / b:              ${r.ratio_load_to_psql} (goal >= 0.7)`,
-        `run 2, ${r.new_events} new events: ${r.run2_s} s; run 2 / run 1 = ${r.ratio_run2_to_run1} (goal <= 0.10)`,
-        `dbt, first build:         ${r.dbt_full_s} s`,
-        `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal <= 0.15)`,
-        `dbt tests per run:        ${r.dbt_tests}`,
-        `machine:                  ${r.machine}`,
-      ]);
+      emit(r, opts.json, batchBenchLines(r));
     });
   bench
     .command('latency')
     .description('produce-to-readable latency in Cassandra at a steady rate')
-    .option('--rate <r>', 'events per second', '2000')
-    .option('--duration <s>', 'seconds of producing', '30')
+    .option('--rate <r>', 'events per second', String(DEFAULT_SIZES.latency.rate))
+    .option('--duration <s>', 'seconds of producing', String(DEFAULT_SIZES.latency.durationS))
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { rate: string; duration: string; json?: boolean }) => {
       const r = await latencyBench(Number(opts.rate), Number(opts.duration));
-      emit(r, opts.json, [
-        `rate:       ${r.rate} events/s asked, ${r.achieved_rate} achieved, for ${r.duration_s} s`,
-        `probes:     ${r.probes}`,
-        `p50:        ${r.p50_ms} ms`,
-        `p99:        ${r.p99_ms} ms (goal <= 1000)`,
-        `max:        ${r.max_ms} ms`,
-        `baseline:   ${r.baseline_ms} ms (the original's 10 s micro-batch trigger); p99 / baseline = ${r.ratio_p99_to_baseline}`,
-        `worker RSS: ${r.worker_rss_mib} MiB (goal <= 300)`,
-        `machine:    ${r.machine}`,
-      ]);
+      emit(r, opts.json, latencyBenchLines(r));
     });
+  bench
+    .command('dashboard')
+    .description('p50/p95 of every dashboard API endpoint under concurrent clients, against two baselines')
+    .option(
+      '--events <n>',
+      'events in Cassandra (over the last 24 hours)',
+      String(DEFAULT_SIZES.dashboard.events),
+    )
+    .option('--mart-events <n>', 'of which loaded into the warehouse and built by dbt (default: all)')
+    .option('--clients <n>', 'concurrent clients', String(DEFAULT_SIZES.dashboard.clients))
+    .option('--requests <n>', 'requests per endpoint', String(DEFAULT_SIZES.dashboard.requests))
+    .option('--json', 'last line: one JSON object')
+    .action(
+      async (opts: {
+        events: string;
+        martEvents?: string;
+        clients: string;
+        requests: string;
+        json?: boolean;
+      }) => {
+        const { dashboardBench } = await import('../bench/dashboard-bench.ts');
+        const r = await dashboardBench({
+          events: positive('--events')(opts.events),
+          martEvents: opts.martEvents === undefined ? undefined : positive('--mart-events')(opts.martEvents),
+          clients: positive('--clients')(opts.clients),
+          requests: positive('--requests')(opts.requests),
+        });
+        emit(r, opts.json, dashboardBenchLines(r));
+      },
+    );
 }

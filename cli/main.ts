@@ -238,35 +238,6 @@ program
   });
 
 registerBench(program);
-program.commands
-  .find((c) => c.name() === 'bench')
-  ?.command('dashboard')
-  .description('p50/p95 of every dashboard API endpoint under concurrent clients, against two baselines')
-  .option('--events <n>', 'events in Cassandra (over the last 24 hours)', '1000000')
-  .option('--mart-events <n>', 'of which loaded into the warehouse and built by dbt (default: all)')
-  .option('--clients <n>', 'concurrent clients', '20')
-  .option('--requests <n>', 'requests per endpoint', '400')
-  .option('--json', 'last line: one JSON object')
-  .action(
-    async (opts: {
-      events: string;
-      martEvents?: string;
-      clients: string;
-      requests: string;
-      json?: boolean;
-    }) => {
-      const { dashboardBench, dashboardBenchLines } = await import('../bench/dashboard-bench.ts');
-      const r = await dashboardBench({
-        events: positiveNumber('--events', opts.events),
-        martEvents:
-          opts.martEvents === undefined ? undefined : positiveNumber('--mart-events', opts.martEvents),
-        clients: positiveNumber('--clients', opts.clients),
-        requests: positiveNumber('--requests', opts.requests),
-      });
-      process.stdout.write(`${dashboardBenchLines(r).join('\n')}\n`);
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    },
-  );
 registerBatch(program);
 
 try {

@@ -6,10 +6,20 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
 import { ensureChromium } from '../stack/chromium.ts';
-import { stackUp } from '../stack/stack.ts';
+import {
+  provisionAll,
+  serviceStatus,
+  stackDown,
+  stackStatus,
+  stackUp,
+  stopServices,
+} from '../stack/stack.ts';
 import type { StackContext } from '../stack/types.ts';
+import { pipelineProcesses } from './pipeline.ts';
 
-const SUITES = ['test/unit', 'test/integration', 'test/browser', 'test/lifecycle'];
+// The end-to-end test starts its own stack from an empty data directory, on the usual ports: it runs
+// before the integration tests, with the usual stack stopped, and brings that stack up when it ends.
+const SUITES = ['test/unit', 'test/e2e', 'test/integration', 'test/browser', 'test/lifecycle'];
 
 function testFiles(dir: string): string[] {
   let entries: string[];
@@ -32,8 +42,28 @@ export async function runTests(
   const files = opts.files.length
     ? opts.files.map((f) => join(process.cwd(), f))
     : (opts.unitOnly ? SUITES.slice(0, 1) : SUITES).flatMap((s) => testFiles(join(repoRoot, s)));
-  const needsStack = files.some((f) => !relative(repoRoot, f).startsWith('test/unit'));
-  if (needsStack) {
+  const suite = (f: string) => relative(repoRoot, f).split('/').slice(0, 2).join('/');
+  const needsStack = files.some((f) => !['test/unit', 'test/e2e'].includes(suite(f)));
+  const env = { ...process.env };
+  if (files.some((f) => suite(f) === 'test/e2e')) {
+    const processes = pipelineProcesses({ producer: true });
+    const running = [
+      ...(await stackStatus(ctx)),
+      ...(await Promise.all(processes.map((p) => serviceStatus(ctx, p)))),
+    ]
+      .filter((s) => s.pid !== null)
+      .map((s) => s.name);
+    if (running.length) {
+      process.stderr.write(
+        `[test] the end-to-end test needs the stack's ports: stopping ${running.join(', ')} first ...\n`,
+      );
+      await stopServices(ctx, processes);
+      await stackDown(ctx);
+    }
+    process.stderr.write('[test] making sure every component is installed ...\n');
+    await provisionAll(ctx);
+    if (needsStack) env.LOGPIPE_TEST_STACK_AFTER_E2E = '1';
+  } else if (needsStack) {
     process.stderr.write('[test] making sure the stack is up ...\n');
     await stackUp(ctx);
   }
@@ -42,6 +72,6 @@ export async function runTests(
   }
   const loader = `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
   const args = ['--import', loader, '--test', '--test-concurrency=1', '--test-reporter=spec', ...files];
-  const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: repoRoot, env: process.env });
+  const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: repoRoot, env });
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }

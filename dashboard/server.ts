@@ -1,6 +1,8 @@
 // The dashboard's HTTP server: the single-page app (bundled at startup with esbuild, nothing from a
 // CDN), a read-only JSON API behind every panel, and a server-sent-events stream of new events.
-// Bound to DASHBOARD_HOST (127.0.0.1 by default).
+// Bound to DASHBOARD_HOST (127.0.0.1 by default). Read-only: the server answers only GET and HEAD,
+// its PostgreSQL sessions are read-only (PostgreSQL refuses writes on them), it only SELECTs from
+// Cassandra, and it only reads Kafka (the dead-letter topic with its own group, committing nothing).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type cassandraDriver from 'cassandra-driver';
@@ -39,6 +41,8 @@ export interface Dashboard {
   url: string;
   server: Server;
   store: EventsStore;
+  /** The dashboard's PostgreSQL pool: read-only sessions. */
+  pool: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startDashboard(
   const log = opts.log ?? createLogger('dashboard', config.LOG_LEVEL);
   const assets = await buildAssets();
   const cassandra: cassandraDriver.Client = createCassandra(config);
-  const pool: pg.Pool = createPgPool(config, 8);
+  const pool: pg.Pool = createPgPool(config, 8, { readOnly: true });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL client failed'));
   const kafka = createKafka(config, 'logpipe-dashboard');
   const store = new EventsStore(cassandra, config.CASSANDRA_KEYSPACE);
@@ -137,7 +141,9 @@ export async function startDashboard(
     const url = new URL(req.url ?? '/', 'http://dashboard');
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: only GET' }));
+        return send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: only GET and HEAD' }), {
+          allow: 'GET, HEAD',
+        });
       }
       const asset = assets.files.get(url.pathname === '/' ? '/index.html' : url.pathname);
       if (asset) return send(res, 200, asset.type, asset.body, { 'cache-control': 'no-cache' });
@@ -176,6 +182,7 @@ export async function startDashboard(
     url,
     server,
     store,
+    pool,
     async close() {
       live.close();
       server.closeAllConnections();

@@ -89,6 +89,12 @@ export const configSchema = z.object({
     .min(0, 'expected a port number from 0 to 65535')
     .max(65535, 'expected a port number from 0 to 65535')
     .default(9464),
+  /** Interface of the metrics endpoint; 0.0.0.0 only inside a container (docker-compose.yaml). */
+  STREAM_METRICS_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address to bind, e.g. 127.0.0.1')
+    .default('127.0.0.1'),
   STREAM_CASSANDRA_CONCURRENCY: positiveInt('a whole number, e.g. 64').default(64),
   WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
   HDFS_USER: nonEmpty.default('logpipe'),
@@ -155,6 +161,17 @@ export const configSchema = z.object({
       message: 'expected a comma-separated list of http(s) base URLs, e.g. http://127.0.0.1:9464',
     })
     .default(['http://127.0.0.1:9464']),
+  /**
+   * Test aid, never set in production: the batch worker makes the first attempt of every activity
+   * wait this long (heartbeating) before it runs, so a fault test can see the activity started and
+   * kill the worker inside it (see lib/failpoints.ts). Unset: no pause.
+   */
+  LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS: z.coerce
+    .number({ message: 'expected a duration in milliseconds from 0 to 600000' })
+    .int('expected a duration in milliseconds from 0 to 600000')
+    .min(0, 'expected a duration in milliseconds from 0 to 600000')
+    .max(600_000, 'expected a duration in milliseconds from 0 to 600000')
+    .optional(),
   /** Identical API requests within this many milliseconds share one answer (0: every request is computed). */
   DASHBOARD_RESPONSE_CACHE_MS: z.coerce
     .number({ message: 'expected a duration in milliseconds from 0 to 60000' })

@@ -35,7 +35,12 @@ export async function runStreamingWorker(): Promise<void> {
 
   const metrics = createStreamMetrics();
   const worker = new StreamWorker({ config, kafka, cassandra, hdfs: new Hdfs(config), log, metrics });
-  const server = await serveMetrics(metrics.registry, config.STREAM_METRICS_PORT, () => worker.health());
+  const server = await serveMetrics(
+    metrics.registry,
+    config.STREAM_METRICS_PORT,
+    () => worker.health(),
+    config.STREAM_METRICS_HOST,
+  );
   log.info(
     { metricsPort: boundPort(server), topic: config.KAFKA_TOPIC, group: config.STREAM_GROUP_ID },
     'streaming worker starting',

@@ -1,12 +1,14 @@
 // The pg pool, configured from the libpq variables.
 import pg from 'pg';
 import type { Config } from '../config.ts';
+import { createLogger } from '../log.ts';
 
 export function createPgPool(
   config: Pick<Config, 'PGHOST' | 'PGPORT' | 'PGUSER' | 'PGPASSWORD' | 'PGDATABASE'>,
   max = 5,
+  opts: { readOnly?: boolean } = {},
 ): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     host: config.PGHOST,
     port: config.PGPORT,
     user: config.PGUSER,
@@ -14,5 +16,20 @@ export function createPgPool(
     database: config.PGDATABASE,
     max,
     connectionTimeoutMillis: 5000,
+    // Read-only sessions (the dashboard): PostgreSQL itself refuses any write on them.
+    ...(opts.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
   });
+  // When the server restarts, every open connection emits 'error': an idle one through the pool,
+  // a checked-out one (a load, the dbt lock) on itself, even while its query fails too. Unheard,
+  // either would crash the process; heard, the query fails, the client leaves the pool, and the
+  // caller (an activity) retries on a new connection.
+  let log: ReturnType<typeof createLogger> | undefined;
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      log ??= createLogger('postgres');
+      log.warn({ err: err.message }, 'PostgreSQL connection failed');
+    });
+  });
+  pool.on('error', () => {}); // an idle connection's error: already logged by the listener above
+  return pool;
 }

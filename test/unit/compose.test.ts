@@ -36,6 +36,24 @@ describe('docker-compose.yaml', () => {
     }
   });
 
+  it("runs logpipe's own processes, built from the Dockerfile, with the commands of ./logpipe up", () => {
+    const commands: Record<string, string[]> = {
+      schedule: ['schedule', 'create'],
+      'streaming-worker': ['worker', 'stream'],
+      'batch-worker': ['worker', 'batch'],
+      dashboard: ['dashboard'],
+    };
+    for (const [name, command] of Object.entries(commands)) {
+      const svc = compose.services[name] as Service & { command?: string[] };
+      assert.ok(svc?.build, `${name} is built from the Dockerfile`);
+      assert.deepEqual(svc.command, command, name);
+    }
+    // The dashboard reads the worker's metrics across the compose network.
+    const dash = compose.services.dashboard?.environment ?? {};
+    assert.equal(dash.DASHBOARD_STREAM_METRICS_URLS, 'http://streaming-worker:9464');
+    assert.equal(compose.services['streaming-worker']?.environment?.STREAM_METRICS_HOST, '0.0.0.0');
+  });
+
   it('gives every service a health check', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       assert.ok(svc.healthcheck?.test?.length, `${name} has a healthcheck`);

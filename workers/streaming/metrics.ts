@@ -54,7 +54,12 @@ export function createStreamMetrics() {
 }
 export type StreamMetrics = ReturnType<typeof createStreamMetrics>;
 
-export async function serveMetrics(registry: Registry, port: number, health: () => object): Promise<Server> {
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  health: () => object,
+  host = '127.0.0.1',
+): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('content-type', registry.contentType);
@@ -69,7 +74,7 @@ export async function serveMetrics(registry: Registry, port: number, health: () 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return server;
 }

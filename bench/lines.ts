@@ -1,0 +1,80 @@
+// What each benchmark prints: the lines of `logpipe bench stream|batch|latency|dashboard`, also
+// quoted in bench/REPORT.md. Pure: results in, lines out (types only from the bench modules).
+import type { BatchBenchResult } from './batch-bench.ts';
+import type { DashboardBenchResult, EndpointResult } from './dashboard-bench.ts';
+import { GOALS, goalText } from './goals.ts';
+import type { LatencyBenchResult } from './latency-bench.ts';
+import type { StreamBenchResult } from './stream-bench.ts';
+
+/** machine: false leaves out the machine line (the report names the machine once, at the top). */
+export interface LinesOptions {
+  machine?: boolean;
+}
+
+const machineLine = (label: string, r: { machine: string }, opts: LinesOptions) =>
+  opts.machine === false ? [] : [`${label}${r.machine}`];
+
+export function streamBenchLines(r: StreamBenchResult, opts: LinesOptions = {}): string[] {
+  return [
+    `events:                 ${r.events}`,
+    `(a) worker, both sinks: ${r.worker_eps} events/s`,
+    `(b) bare consumer:      ${r.consume_eps} events/s`,
+    `(c) Cassandra only:     ${r.cassandra_eps} events/s (concurrency ${r.cassandra_concurrency})`,
+    `ratio a / min(b, c):    ${r.ratio} (goal ${goalText(GOALS.streamRatio)})`,
+    `worker RSS:             ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
+    ...machineLine('machine:                ', r, opts),
+  ];
+}
+
+export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): string[] {
+  return [
+    `events:                   ${r.events} in ${r.files} raw files (${r.mib} MiB)`,
+    `run 1, end to end:        ${r.run1_s} s (${r.run_rows_per_s} events/s)`,
+    ...r.run1_steps.map((s) => `  ${s.step.padEnd(22)}  ${(s.ms / 1000).toFixed(1)} s`),
+    `(a) load step:            ${r.load_rows_per_s} rows/s`,
+    `(b) psql \\copy baseline:  ${r.psql_copy_rows_per_s} rows/s`,
+    `ratio a / b:              ${r.ratio_load_to_psql} (goal ${goalText(GOALS.batchLoadRatio)})`,
+    `run 2, ${r.new_events} new events: ${r.run2_s} s; run 2 / run 1 = ${r.ratio_run2_to_run1} (goal ${goalText(GOALS.batchRun2Ratio)})`,
+    `dbt, first build:         ${r.dbt_full_s} s`,
+    `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal ${goalText(GOALS.batchDbtRatio)})`,
+    `dbt tests per run:        ${r.dbt_tests}`,
+    ...machineLine('machine:                  ', r, opts),
+  ];
+}
+
+export function latencyBenchLines(r: LatencyBenchResult, opts: LinesOptions = {}): string[] {
+  return [
+    `rate:       ${r.rate} events/s asked, ${r.achieved_rate} achieved, for ${r.duration_s} s`,
+    `probes:     ${r.probes}`,
+    `p50:        ${r.p50_ms} ms`,
+    `p99:        ${r.p99_ms} ms (goal ${goalText(GOALS.latencyP99)})`,
+    `max:        ${r.max_ms} ms`,
+    `baseline:   ${r.baseline_ms} ms (the original's 10 s micro-batch trigger); p99 / baseline = ${r.ratio_p99_to_baseline}`,
+    `worker RSS: ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
+    ...machineLine('machine:    ', r, opts),
+  ];
+}
+
+export function dashboardBenchLines(r: DashboardBenchResult, opts: LinesOptions = {}): string[] {
+  const row = (s: EndpointResult, u: EndpointResult | undefined) =>
+    `${s.endpoint.padEnd(48)} ${String(s.p50_ms).padStart(7)} ${String(s.p95_ms).padStart(7)}   ${String(u?.p50_ms ?? '-').padStart(7)} ${String(u?.p95_ms ?? '-').padStart(7)}   ${String(s.first_ms).padStart(8)}`;
+  return [
+    `events in Cassandra:  ${r.events} over 24 h (marts from ${r.mart_events}; load ${r.load_s} s, dbt build ${r.dbt_build_s} s)`,
+    `clients:              ${r.clients} concurrent on loopback, ${r.requests_per_endpoint} requests per endpoint`,
+    `baselines (p95):      /healthz ${r.baseline_healthz_p95_ms} ms; Cassandra driver, newest 100 rows: ${r.baseline_cassandra_p95_ms} ms`,
+    '',
+    `${'endpoint'.padEnd(48)} ${'p50'.padStart(7)} ${'p95'.padStart(7)}   ${'p50 nc'.padStart(7)} ${'p95 nc'.padStart(7)}   ${'first'.padStart(8)}  (ms; nc = response cache off)`,
+    ...r.served.map((s) =>
+      row(
+        s,
+        r.uncached.find((u) => u.endpoint === s.endpoint),
+      ),
+    ),
+    '',
+    `worst p95 as served:  ${r.worst_p95_ms} ms (${r.worst_endpoint}); goal ${goalText(GOALS.dashboardP95)}`,
+    `worst p95 uncached:   ${r.worst_uncached_p95_ms} ms (${r.worst_uncached_endpoint})`,
+    `ratio worst p95 / Cassandra baseline p95: ${r.ratio_worst_p95_to_cassandra_baseline}`,
+    `dashboard RSS:        ${r.dashboard_rss_mib} MiB`,
+    ...machineLine('machine:              ', r, opts),
+  ];
+}

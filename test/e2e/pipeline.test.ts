@@ -1,0 +1,481 @@
+// End to end, as a user runs it: from an empty data directory, `./logpipe up --detach`, a known
+// dataset through `./logpipe produce --file` (good events, the bad-input catalogue, duplicates, a
+// file in the original system's format, late events for an hour already compacted and loaded), two
+// batch runs, then every store is checked against what was produced: the dead-letter topic, HDFS
+// raw and compacted files, Cassandra, the PostgreSQL raw tables and marts, the worker's metrics and
+// the dashboard's API. It needs the stack's ports: `./logpipe test` stops a running stack first.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TABLE_OF } from '../../activities/warehouse-schema.ts';
+import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { Hdfs } from '../../lib/clients/hdfs.ts';
+import { createPgPool } from '../../lib/clients/postgres.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { parseEvent } from '../../lib/events/parse.ts';
+import type { EventType, LogEvent } from '../../lib/events/schema.ts';
+import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
+import { portOpen } from '../../stack/net.ts';
+import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
+import { type BadInput, badInputs, CQL_INJECTION, SQL_INJECTION } from '../fixtures/bad-inputs.ts';
+import { logpipe } from '../helpers/cli.ts';
+import { dlqMessages, waitFor } from '../helpers/pipeline.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'logpipe-e2e-'));
+// Every other setting at its default: the real topic, keyspace, schemas and ports.
+const env: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) =>
+      !/^(KAFKA_|STREAM_|HDFS_|WEBHDFS_|CASSANDRA_|PG|TEMPORAL_|WAREHOUSE_|BATCH_|COMPACT_|DASHBOARD_|DBT_)/.test(
+        k,
+      ),
+  ),
+);
+env.LOGPIPE_DATA_DIR = dataDir;
+env.LOG_LEVEL = 'info';
+const config = loadConfig(env);
+const iso = { id: 'e2e', env, config };
+const work = mkdtempSync(join(tmpdir(), 'logpipe-e2e-files-'));
+const PORTS = [9092, 9870, 9042, 5432, 7233, 8501, 9464];
+const cents = (x: number) => Math.round(x * 100);
+
+/** What the pipeline owes: every accepted event once, by id. */
+const expected = new Map<string, LogEvent>();
+const accept = (events: LogEvent[]) => {
+  for (const e of events) expected.set(e.event_id, e);
+};
+let catalogue: BadInput[] = [];
+const deadLettered = () => catalogue.filter((c) => c.expect.kind === 'dead-letter');
+
+function writeNdjson(name: string, lines: Buffer[]): string {
+  const file = join(work, name);
+  writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+  return file;
+}
+
+async function produceFile(file: string, lines: number): Promise<void> {
+  const res = await logpipe(['produce', '--file', file], env);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, new RegExp(`sent ${lines}, failed 0`));
+}
+
+async function batchRun(): Promise<HdfsToWarehouseResult> {
+  const res = await logpipe(['batch', 'run', '--wait'], env, 15 * 60_000);
+  assert.equal(res.code, 0, `batch run failed: ${res.stderr}\n${res.stdout}`);
+  return JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as HdfsToWarehouseResult;
+}
+
+async function cassandraRows(): Promise<
+  Map<string, { type: string; amount: number | null; query: string | null }[]>
+> {
+  const client = createCassandra(config);
+  try {
+    const rows = new Map<string, { type: string; amount: number | null; query: string | null }[]>();
+    let pageState: string | undefined;
+    do {
+      const page = await client.execute(
+        `SELECT event_id, event_type, details_amount, details_query FROM ${config.CASSANDRA_KEYSPACE}.ecomm_log`,
+        [],
+        { fetchSize: 5000, pageState },
+      );
+      for (const r of page.rows) {
+        const list = rows.get(r.event_id) ?? [];
+        list.push({ type: r.event_type, amount: r.details_amount ?? null, query: r.details_query ?? null });
+        rows.set(r.event_id, list);
+      }
+      pageState = page.pageState;
+    } while (pageState);
+    return rows;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** Every line of every file under an HDFS root: per file, the event ids it holds. */
+async function hdfsTree(root: string): Promise<Map<string, string[]>> {
+  const hdfs = new Hdfs(config);
+  const out = new Map<string, string[]>();
+  const walk = async (dir: string): Promise<void> => {
+    let entries: Awaited<ReturnType<Hdfs['list']>>;
+    try {
+      entries = await hdfs.list(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = `${dir}/${e.pathSuffix}`;
+      if (e.type === 'DIRECTORY') await walk(p);
+      else if (p.endsWith('.ndjson'))
+        out.set(
+          p,
+          (await hdfs.readFile(p))
+            .toString('utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as { event_id: string }).event_id),
+        );
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+async function dashboard<T>(path: string): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${config.DASHBOARD_PORT}${path}`);
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+const byType = (events: Iterable<LogEvent>) => {
+  const m: Record<string, number> = {};
+  for (const e of events) m[e.event_type] = (m[e.event_type] ?? 0) + 1;
+  return m;
+};
+const sumAmount = (events: Iterable<LogEvent>, type: EventType) => {
+  let c = 0;
+  for (const e of events)
+    if (e.event_type === type && 'amount' in e.details) c += cents(e.details.amount as number);
+  return c;
+};
+
+describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, () => {
+  before(async () => {
+    const busy = [];
+    for (const p of PORTS) if (await portOpen(p)) busy.push(p);
+    assert.deepEqual(
+      busy,
+      [],
+      `the end-to-end test starts its own stack; ports ${busy.join(', ')} are in use (stop the running stack: ./logpipe down)`,
+    );
+  });
+
+  after(async () => {
+    const res = await logpipe(['down', '--purge'], env);
+    rmSync(work, { recursive: true, force: true });
+    assert.equal(res.code, 0, res.stderr);
+    // `./logpipe test` runs the integration tests next, on the usual stack.
+    if (process.env.LOGPIPE_TEST_STACK_AFTER_E2E === '1') {
+      const up = await logpipe(['stack', 'up'], process.env, 20 * 60_000);
+      assert.equal(up.code, 0, up.stderr);
+    }
+  });
+
+  it('./logpipe up --detach starts every server and pipeline process', async () => {
+    const up = await logpipe(['up', '--detach', '--no-producer'], env, 20 * 60_000);
+    assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
+    const status = await logpipe(['status', '--json'], env);
+    const services = (JSON.parse(status.stdout) as { services: { name: string; state: string }[] }).services;
+    for (const name of ['kafka', 'hdfs-namenode', 'hdfs-datanode', 'cassandra', 'postgres', 'temporal']) {
+      assert.equal(services.find((s) => s.name === name)?.state, 'up', name);
+    }
+    for (const name of ['streaming-worker', 'batch-worker', 'dashboard']) {
+      assert.equal(services.find((s) => s.name === name)?.state, 'up', name);
+    }
+    // Runs in this test are started by hand, so the counts below are not split across scheduled runs.
+    assert.equal((await logpipe(['schedule', 'pause'], env)).code, 0);
+  });
+
+  it('streams good events, the bad-input catalogue and an original-format file to every real-time store', async () => {
+    const now = Date.now();
+    // About three hours of traffic: the older hours are closed by the time the batch runs.
+    const good = [
+      ...new EventGenerator({
+        seed: 'e2e-good',
+        start: new Date(now - 3 * 3600_000),
+        rate: 1500 / (170 * 60),
+      }).take(1500),
+    ];
+    catalogue = badInputs(good, 'e2e');
+    const original = [
+      ...new EventGenerator({ seed: 'e2e-original', start: new Date(now - 20 * 60_000), rate: 1 }).take(100),
+    ].map(toOriginalFormat);
+    accept(good);
+    for (const o of original) {
+      const r = parseEvent(JSON.stringify(o));
+      assert.ok(r.ok, 'original-format events are accepted');
+      accept([r.event]);
+    }
+    for (const c of catalogue) {
+      if (c.expect.kind !== 'stored') continue;
+      const r = parseEvent(c.bytes);
+      assert.ok(r.ok);
+      accept([r.event]);
+    }
+
+    await produceFile(
+      writeNdjson(
+        'good.ndjson',
+        good.map((e) => Buffer.from(JSON.stringify(e))),
+      ),
+      good.length,
+    );
+    await produceFile(
+      writeNdjson(
+        'original.ndjson',
+        original.map((e) => Buffer.from(JSON.stringify(e))),
+      ),
+      original.length,
+    );
+    await produceFile(
+      writeNdjson(
+        'catalogue.ndjson',
+        catalogue.map((c) => c.bytes),
+      ),
+      catalogue.length,
+    );
+
+    // Cassandra: every accepted event once, nothing else.
+    const rows = await waitFor(
+      'every accepted event in Cassandra',
+      async () => {
+        const m = await cassandraRows();
+        return m.size >= expected.size ? m : undefined;
+      },
+      180_000,
+      2000,
+    );
+    assert.equal(rows.size, expected.size);
+    for (const [id, list] of rows) {
+      assert.ok(expected.has(id), `${id} was produced`);
+      assert.equal(list.length, 1, `${id} once`);
+    }
+    let purchaseCents = 0;
+    for (const [, [r]] of rows) if (r?.type === 'purchase') purchaseCents += cents(r.amount ?? 0);
+    assert.equal(
+      purchaseCents,
+      sumAmount(expected.values(), 'purchase'),
+      'purchase amounts add up in Cassandra',
+    );
+    const queries = [...rows.values()].flatMap((l) => l.map((r) => r.query));
+    assert.ok(
+      queries.includes(SQL_INJECTION) && queries.includes(CQL_INJECTION),
+      'injection strings stored verbatim',
+    );
+
+    // The dead-letter topic: each bad line once, with its reason and its original bytes.
+    const dlq = await dlqMessages(iso, deadLettered().length, 60_000);
+    assert.equal(dlq.length, deadLettered().length, 'one dead letter per bad line');
+    for (const c of deadLettered()) {
+      const m = dlq.find((d) => d.value.equals(c.bytes));
+      assert.ok(m, `${c.name}: dead-lettered with its original bytes`);
+      assert.equal(m.headers.reason, c.expect.kind === 'dead-letter' ? c.expect.reason : '', c.name);
+      assert.ok(m.headers.detail, `${c.name}: a detail`);
+    }
+
+    // HDFS raw files: every accepted event; the duplicate delivery is there twice (compaction dedups).
+    const raw = await waitFor(
+      'every accepted event in raw HDFS files',
+      async () => {
+        const t = await hdfsTree(`${config.HDFS_RAW_ROOT}/${config.KAFKA_TOPIC}`);
+        const ids = [...t.values()].flat();
+        return new Set(ids).size >= expected.size ? ids : undefined;
+      },
+      120_000,
+      2000,
+    );
+    assert.equal(new Set(raw).size, expected.size);
+    assert.equal(raw.length, expected.size + 1, 'the one duplicate delivery is kept raw, nothing else twice');
+
+    // The worker's metrics count the same.
+    const metrics = await (await fetch(`http://127.0.0.1:${config.STREAM_METRICS_PORT}/metrics`)).text();
+    const dead = [...metrics.matchAll(/logpipe_stream_dead_lettered_total\{reason="(\w+)"\} (\d+)/g)];
+    assert.equal(
+      dead.reduce((a, m) => a + Number(m[2]), 0),
+      deadLettered().length,
+      'dead letters counted by reason',
+    );
+    const consumed = /logpipe_stream_consumed_total\{topic="LogEvents"\} (\d+)/.exec(metrics);
+    assert.equal(Number(consumed?.[1]), good.length + original.length + catalogue.length);
+  });
+
+  let firstRun: HdfsToWarehouseResult | undefined;
+
+  it('the first batch run compacts the closed hours, loads every event once and builds the marts', async () => {
+    firstRun = await batchRun();
+    assert.ok(firstRun.compacted.length >= 2, `${firstRun.compacted.length} closed hours compacted`);
+    assert.equal(firstRun.load.rejected, 0);
+    assert.equal(firstRun.load.inserted, expected.size, 'every accepted event inserted once');
+    assert.ok(firstRun.dbt);
+    assert.ok(firstRun.dbt.models.length > 10 && firstRun.dbt.models.every((m) => m.status === 'success'));
+    assert.ok(firstRun.dbt.tests.length > 100 && firstRun.dbt.tests.every((t) => t.status === 'pass'));
+    assert.ok(firstRun.catalog.users >= 2000 && firstRun.catalog.products >= 10_000);
+  });
+
+  it('late events for a compacted hour and re-delivered events: the second run loads the late ones only', async () => {
+    assert.ok(firstRun);
+    const hour = firstRun.compacted.map((c) => c.hour).sort()[0] as string; // YYYY-MM-DDTHH
+    const start = Date.parse(`${hour}:00:00Z`);
+    const late = [
+      ...new EventGenerator({ seed: 'e2e-late', start: new Date(start + 5 * 60_000), rate: 0.02 }).take(80),
+    ].filter((e) => e.timestamp.startsWith(hour));
+    assert.ok(late.length >= 40, `${late.length} late events in ${hour}`);
+    const redelivered = [...expected.values()].slice(0, 100);
+    accept(late);
+    await produceFile(
+      writeNdjson(
+        'late-and-again.ndjson',
+        [...late, ...redelivered].map((e) => Buffer.from(JSON.stringify(e))),
+      ),
+      late.length + redelivered.length,
+    );
+    await waitFor(
+      'the late events in Cassandra',
+      async () => ((await cassandraRows()).size >= expected.size ? true : undefined),
+      120_000,
+      2000,
+    );
+    // The raw files must be in HDFS before the run looks for them.
+    await waitFor(
+      'the late events in raw HDFS files',
+      async () => {
+        const ids = new Set(
+          [...(await hdfsTree(`${config.HDFS_RAW_ROOT}/${config.KAFKA_TOPIC}`)).values()].flat(),
+        );
+        return late.every((e) => ids.has(e.event_id)) ? true : undefined;
+      },
+      120_000,
+      2000,
+    );
+    const second = await batchRun();
+    assert.equal(second.load.inserted, late.length, 'the late events, and nothing re-delivered');
+    assert.ok(
+      second.compacted.some((c) => c.hour === hour),
+      `the late hour ${hour} compacted again with its earlier file`,
+    );
+    assert.ok(second.dbt?.tests.every((t) => t.status === 'pass'));
+  });
+
+  it('every store agrees with what was produced', async () => {
+    const all = [...expected.values()];
+    // Cassandra.
+    const rows = await cassandraRows();
+    assert.equal(rows.size, expected.size);
+    assert.ok([...rows.values()].every((l) => l.length === 1));
+
+    // HDFS: each closed hour in one compacted file, each event there once; raw and compacted together
+    // hold every accepted event and nothing else.
+    const compacted = await hdfsTree(`${config.HDFS_COMPACTED_ROOT}/${config.KAFKA_TOPIC}`);
+    const hours = new Map<string, number>();
+    for (const path of compacted.keys()) {
+      const h = /dt=([\d-]+)\/hour=(\d\d)/.exec(path)?.slice(1).join('T') ?? path;
+      hours.set(h, (hours.get(h) ?? 0) + 1);
+    }
+    assert.ok(
+      [...hours.values()].every((n) => n === 1),
+      'one compacted file per hour',
+    );
+    const compactedIds = [...compacted.values()].flat();
+    assert.equal(new Set(compactedIds).size, compactedIds.length, 'no event twice in compacted files');
+    const rawIds = [...(await hdfsTree(`${config.HDFS_RAW_ROOT}/${config.KAFKA_TOPIC}`)).values()].flat();
+    const inHdfs = new Set([...compactedIds, ...rawIds]);
+    assert.equal(inHdfs.size, expected.size);
+    assert.ok([...inHdfs].every((id) => expected.has(id)));
+    for (const id of compactedIds) assert.ok(!rawIds.includes(id), 'a compacted event has no raw copy left');
+
+    // PostgreSQL raw tables: each event once, in its type's table; amounts add up.
+    const pool = createPgPool(config);
+    try {
+      const raw = config.WAREHOUSE_RAW_SCHEMA;
+      const marts = config.WAREHOUSE_SCHEMA;
+      const want = byType(all);
+      for (const [type, table] of Object.entries(TABLE_OF)) {
+        const r = await pool.query<{ n: string; d: string }>(
+          `SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM ${raw}.${table}`,
+        );
+        assert.equal(Number(r.rows[0]?.n), want[type] ?? 0, `${raw}.${table}`);
+        assert.equal(r.rows[0]?.n, r.rows[0]?.d);
+      }
+      const amount = async (sql: string) =>
+        cents(Number((await pool.query<{ s: string }>(sql)).rows[0]?.s ?? 0));
+      assert.equal(
+        await amount(`SELECT sum(amount) AS s FROM ${raw}.purchase_response`),
+        sumAmount(all, 'purchase'),
+      );
+      assert.equal(
+        await amount(`SELECT sum(amount) AS s FROM ${raw}.order_complete_response`),
+        sumAmount(all, 'order_complete'),
+      );
+      const injected = await pool.query<{ query: string }>(
+        `SELECT query FROM ${raw}.search_response WHERE query = ANY($1)`,
+        [[SQL_INJECTION, CQL_INJECTION]],
+      );
+      assert.equal(injected.rowCount, 2, 'injection strings stored verbatim');
+
+      // Marts: the facts hold every event once; revenue agrees with the completed orders produced.
+      const facts = await pool.query<{ event_type: string; n: string; d: string; s: string | null }>(
+        `SELECT event_type, count(*) AS n, count(DISTINCT event_id) AS d, sum(amount) AS s
+           FROM ${marts}.fact_events GROUP BY 1`,
+      );
+      assert.deepEqual(
+        Object.fromEntries(facts.rows.map((r) => [r.event_type, Number(r.n)])),
+        want,
+        'fact_events per type',
+      );
+      assert.ok(facts.rows.every((r) => r.n === r.d));
+      const completed = all.filter((e) => e.event_type === 'order_complete');
+      assert.equal(
+        cents(Number(facts.rows.find((r) => r.event_type === 'order_complete')?.s ?? 0)),
+        sumAmount(all, 'order_complete'),
+      );
+      const orders = await pool.query<{ n: string }>(
+        `SELECT count(DISTINCT order_id) AS n FROM ${marts}.fact_orders WHERE status = 'completed'`,
+      );
+      const completedOrders = new Set(completed.map((e) => (e.details as { order_id: string }).order_id));
+      assert.equal(Number(orders.rows[0]?.n), completedOrders.size);
+      const revenue = await pool.query<{ s: string; o: string }>(
+        `SELECT sum(revenue) AS s, sum(orders_completed) AS o FROM ${marts}.revenue_daily`,
+      );
+      // Order lines share an order's amount by quantity, rounded to cents per line.
+      const lines = completed.reduce(
+        (a, e) => a + ((e.details as { items: unknown[] }).items?.length ?? 1),
+        0,
+      );
+      assert.ok(
+        Math.abs(cents(Number(revenue.rows[0]?.s)) - sumAmount(all, 'order_complete')) <= lines,
+        `revenue_daily ${revenue.rows[0]?.s} vs ${sumAmount(all, 'order_complete') / 100}`,
+      );
+      const users = await pool.query<{ n: string }>(
+        `SELECT count(DISTINCT user_id) AS n FROM ${marts}.fact_events`,
+      );
+      assert.equal(Number(users.rows[0]?.n), new Set(all.map((e) => e.user_id)).size);
+
+      // The dashboard: live counts from Cassandra, dead letters from Kafka, revenue from the marts.
+      const overview = await waitFor('the dashboard overview to count every event', async () => {
+        const o = await dashboard<{ events: number; byType: Record<string, number>; revenue: number }>(
+          '/api/overview?range=24h',
+        );
+        return o.events === expected.size ? o : undefined;
+      });
+      assert.deepEqual(overview.byType, want);
+      assert.equal(cents(overview.revenue), sumAmount(all, 'order_complete'));
+      const dlq = await waitFor('the dashboard to read every dead letter', async () => {
+        const d = await dashboard<{
+          inTopic: number;
+          read: number;
+          caughtUp: boolean;
+          byReason: { reason: string; messages: number }[];
+        }>('/api/dead-letters');
+        return d.caughtUp && d.read === deadLettered().length ? d : undefined;
+      });
+      assert.equal(dlq.inTopic, deadLettered().length);
+      const reasons: Record<string, number> = {};
+      for (const c of deadLettered())
+        if (c.expect.kind === 'dead-letter') reasons[c.expect.reason] = (reasons[c.expect.reason] ?? 0) + 1;
+      assert.deepEqual(Object.fromEntries(dlq.byReason.map((r) => [r.reason, r.messages])), reasons);
+      const analytics = await dashboard<{ totals: { revenue: number; orders_completed: number } }>(
+        '/api/analytics/revenue?range=30d',
+      );
+      assert.equal(cents(analytics.totals.revenue), cents(Number(revenue.rows[0]?.s)));
+      assert.equal(analytics.totals.orders_completed, Number(revenue.rows[0]?.o));
+      const runs = await dashboard<{ runs: { status: string }[] }>('/api/batch/runs');
+      assert.ok(
+        runs.runs.filter((r) => r.status === 'COMPLETED').length >= 2,
+        'both runs shown as completed',
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+});
