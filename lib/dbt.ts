@@ -13,6 +13,33 @@ export const DBT_PROJECT_DIR = join(repoRoot, 'dbt');
 export const dbtHome = (cacheDir: string) =>
   join(cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
 export const dbtExecutable = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'dbt');
+const dbtPython = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'python3');
+
+/**
+ * Runs the dbt script given as the first argument so that dbt dies with its parent. A batch worker
+ * killed with SIGKILL cannot stop its child, and an orphaned dbt would go on building the marts
+ * without the warehouse lock (held by the dead worker's connection, gone with it) while the
+ * retried attempt runs a second dbt on the same schemas and target folder. On Linux the kernel
+ * kills dbt with its parent (PR_SET_PDEATHSIG); elsewhere, and for a parent that died before that
+ * was set, a thread checks the parent every half second. dbt's open transactions roll back.
+ */
+const DIE_WITH_PARENT = `
+import os, runpy, signal, sys, threading, time
+parent = int(os.environ.get('LOGPIPE_DBT_PARENT_PID', '0')) or os.getppid()
+try:
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+def watch():
+    while True:
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.5)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+`;
 
 export interface DbtPaths {
   /** dbt's target/ (manifest, compiled SQL, run_results.json). */
@@ -87,8 +114,9 @@ export async function invokeDbt(
   const runResults = join(paths.targetPath, 'run_results.json');
   // A stale file from an earlier command must not be read as this one's results.
   await rm(runResults, { force: true });
-  const res = await execa(dbtExecutable(config.LOGPIPE_CACHE_DIR), args, {
-    env: dbtEnv(config, paths),
+  const dbt = dbtExecutable(config.LOGPIPE_CACHE_DIR);
+  const res = await execa(dbtPython(config.LOGPIPE_CACHE_DIR), ['-c', DIE_WITH_PARENT, dbt, ...args], {
+    env: { ...dbtEnv(config, paths), LOGPIPE_DBT_PARENT_PID: String(process.pid) },
     cwd: DBT_PROJECT_DIR,
     reject: false,
     all: true,

@@ -7,6 +7,7 @@ import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import { loadConfig } from '../lib/config.ts';
+import { activityPause } from '../lib/failpoints.ts';
 import { createLogger } from '../lib/log.ts';
 
 export async function runBatchWorker(): Promise<void> {
@@ -15,6 +16,9 @@ export async function runBatchWorker(): Promise<void> {
   const pool = createPgPool(config, 4);
   const cassandra = createCassandra(config);
   const activities = createBatchActivities({ config, pool, hdfs: new Hdfs(config), cassandra });
+  const pauseMs = config.LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS;
+  if (pauseMs !== undefined)
+    log.warn({ pauseMs }, 'test failpoint on: the first attempt of every activity waits before it runs');
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
@@ -23,6 +27,7 @@ export async function runBatchWorker(): Promise<void> {
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
     activities,
     shutdownGraceTime: '30 seconds',
+    ...(pauseMs !== undefined ? { interceptors: { activity: [activityPause(pauseMs)] } } : {}),
   });
   log.info({ taskQueue: config.BATCH_TASK_QUEUE }, 'batch worker running');
   // The SDK shuts the worker down on SIGINT and SIGTERM; run() returns once it has.

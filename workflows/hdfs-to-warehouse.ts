@@ -40,15 +40,19 @@ export interface HdfsToWarehouseResult {
   steps: StepTime[];
 }
 
+// Every group has a heartbeat timeout, and every activity heartbeats every two seconds (dbt every
+// five) while it runs: a worker that dies (kill -9, a lost machine) is noticed within that time
+// and the attempt is retried on another worker, instead of after the start-to-close timeout.
 const checks = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   // The original's health-check task: fail fast, naming the service.
   retry: { maximumAttempts: 2, initialInterval: '2 seconds' },
 });
 
 const io = proxyActivities<BatchActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -60,7 +64,7 @@ const io = proxyActivities<BatchActivities>({
 
 const dbt = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
@@ -72,6 +76,7 @@ const dbt = proxyActivities<BatchActivities>({
 
 const alerts = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
 

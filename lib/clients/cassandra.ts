@@ -14,6 +14,16 @@ export function createCassandra(
     localDataCenter: config.CASSANDRA_LOCAL_DC,
     keyspace,
     socketOptions: { connectTimeout: 5000, readTimeout: 12_000 },
+    // A node that went down is tried again every 10 s at most. The driver's default backs off to
+    // 10 minutes: after an outage of a minute, the streaming worker stayed paused for another
+    // minute with Cassandra back, and longer after longer outages.
+    policies: {
+      reconnection: new cassandraDriver.policies.reconnection.ExponentialReconnectionPolicy(
+        500,
+        10_000,
+        false,
+      ),
+    },
     // With replicas, a write counts once most of them have it, so one node can fail.
     queryOptions: {
       consistency:

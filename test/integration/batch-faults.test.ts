@@ -1,65 +1,23 @@
-// kill -9 of the batch worker in the middle of a compaction and in the middle of a load: a new
-// worker finishes the run, and every event is in its table exactly once.
+// kill -9 of the batch worker in the middle of a compaction, in the middle of a load, and inside
+// every activity of one run (dbt included): a new worker finishes the run, and every event is in
+// its table exactly once, and in the facts once.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
-import { createPgPool } from '../../lib/clients/postgres.ts';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
-import type { LogEvent } from '../../lib/events/schema.ts';
-import { logpipeNodeArgs } from '../../lib/node-args.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
-  createTopics,
-  hdfsEventIds,
-  hdfsFiles,
-  type Isolated,
-  isolated,
-  send,
-  startWorker,
-  stopWorker,
-  waitFor,
-} from '../helpers/pipeline.ts';
-
-const TABLES = Object.values(TABLE_OF);
-
-function batchWorker(iso: Isolated) {
-  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
-    env: iso.env,
-    stdio: 'ignore',
-  });
-  return { child, exited: new Promise<void>((r) => child.on('exit', () => r())) };
-}
-
-/** The streaming worker writes the events in rounds, each rolled to HDFS before the next: many files. */
-async function writeInRounds(iso: Isolated, events: LogEvent[]): Promise<void> {
-  await createTopics(iso);
-  const streaming = startWorker(iso);
-  try {
-    for (let i = 0; i < events.length; i += 400) {
-      const round = events.slice(i, i + 400);
-      await send(
-        iso,
-        round.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
-      );
-      await waitFor(
-        'the round in HDFS',
-        async () => {
-          const raw = await hdfsEventIds(iso);
-          return round.every((e) => raw.has(e.event_id)) ? true : undefined;
-        },
-        120_000,
-        200,
-      );
-    }
-  } finally {
-    await stopWorker(streaming);
-  }
-}
+  activityRuns,
+  batchScenario,
+  killWorker,
+  processesFor,
+  startBatchWorker,
+  writeInRounds,
+} from '../helpers/faults.ts';
+import { hdfsFiles, type Isolated, type WorkerHandle, waitFor } from '../helpers/pipeline.ts';
 
 /**
  * Starts a run on a worker process, kills it with SIGKILL once `underWay` says the step is in
@@ -70,61 +28,32 @@ async function killDuringRun(
   underWay: () => Promise<number | undefined>,
 ): Promise<{ result: HdfsToWarehouseResult; atKill: number }> {
   const client = await connectTemporal(iso.config);
-  const first = batchWorker(iso);
+  const first = startBatchWorker(iso, 'first');
   const handle = await client.workflow.start('hdfsToWarehouse', {
     taskQueue: iso.config.BATCH_TASK_QUEUE,
     workflowId: `test-kill-${randomUUID()}`,
     args: [{ dbt: false }],
   });
-  let second: ReturnType<typeof batchWorker> | undefined;
+  let second: WorkerHandle | undefined;
   try {
     const atKill = await waitFor('the step to be under way', underWay, 120_000, 25);
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await killWorker(first);
     await sleep(500);
-    second = batchWorker(iso);
+    second = startBatchWorker(iso, 'second');
     return { result: (await handle.result()) as HdfsToWarehouseResult, atKill };
   } finally {
-    first.child.kill('SIGKILL');
+    await killWorker(first);
     second?.child.kill('SIGTERM');
     await second?.exited;
     await client.connection.close();
   }
 }
 
-function scenario(name: string, env: Record<string, string>) {
-  const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
-  const iso = isolated(name, {
-    WAREHOUSE_RAW_SCHEMA: schema,
-    BATCH_TASK_QUEUE: `batch-${schema}`,
-    HDFS_ROLL_MAX_EVENTS: '40',
-    HDFS_ROLL_MAX_AGE_MS: '200',
-    ...env,
-  });
-  const pool = createPgPool(iso.config);
-  after(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pool.end();
-  });
-  const count = async (sql: string) =>
-    Number((await pool.query<{ n: string }>(sql).catch(() => undefined))?.rows[0]?.n ?? 0);
-  const assertEachEventOnce = async (events: LogEvent[]) => {
-    let rows = 0;
-    for (const t of TABLES) {
-      const r = await pool.query<{ rows: string; distinct: string }>(
-        `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM ${schema}.${t}`,
-      );
-      assert.equal(r.rows[0]?.rows, r.rows[0]?.distinct, `${t}: each event once`);
-      rows += Number(r.rows[0]?.rows);
-    }
-    assert.equal(rows, events.length, 'every event loaded, none twice');
-  };
-  return { iso, schema, count, assertEachEventOnce };
-}
-
 describe('batch worker killed during a load', () => {
   // No hour closes during the test, whatever the clock says: this case is about the load.
-  const { iso, schema, count, assertEachEventOnce } = scenario('batchkill', { COMPACT_GRACE_MINUTES: '600' });
+  const { iso, schema, count, assertEachEventOnce } = batchScenario('batchkill', {
+    COMPACT_GRACE_MINUTES: '600',
+  });
 
   it('a new worker completes the run with exact counts', async () => {
     const events = [
@@ -145,7 +74,7 @@ describe('batch worker killed during a load', () => {
 });
 
 describe('batch worker killed during a compaction', () => {
-  const { iso, schema, count, assertEachEventOnce } = scenario('compactkill', {
+  const { iso, schema, count, assertEachEventOnce } = batchScenario('compactkill', {
     COMPACT_GRACE_MINUTES: '15',
   });
 
@@ -192,5 +121,153 @@ describe('batch worker killed during a compaction', () => {
     );
     assert.equal(result.load.rejected, 0);
     await assertEachEventOnce(events);
+  });
+});
+
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED */
+const STARTED = 2;
+
+describe('batch worker killed inside every activity of one run', () => {
+  // The first attempt of every activity waits two seconds, so the test finds it STARTED. No hour
+  // closes during the test: compaction finds nothing (killing it mid-work is the case above).
+  const PAUSE = { LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS: '2000' };
+  const { iso, schema, warehouse, count, assertEachEventOnce } = batchScenario('everykill', {
+    COMPACT_GRACE_MINUTES: '600',
+  });
+
+  /** dbt connections working on this test's schemas. */
+  const dbtBackends = () =>
+    count(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE application_name = 'dbt' AND (query LIKE '%${schema}%' OR query LIKE '%${warehouse}%')`,
+    );
+
+  it('each activity is retried on a new worker, the run completes, raw tables and facts are exact', async () => {
+    const events = [
+      ...new EventGenerator({ seed: iso.id, start: new Date(Date.now() - 10 * 60_000), rate: 20 }).take(3000),
+    ];
+    await writeInRounds(iso, events);
+    const files = (await hdfsFiles(iso)).length;
+    const manifest = `SELECT count(*) AS n FROM ${schema}.load_manifest`;
+    const plan: { activity: string; dbt?: string }[] = [
+      { activity: 'checkServices' },
+      { activity: 'ensureWarehouseSchema' },
+      { activity: 'discoverNewFiles' },
+      { activity: 'compactClosedHours' },
+      { activity: 'loadFiles' },
+      { activity: 'loadCatalog' },
+      { activity: 'validateLoad' },
+      { activity: 'dbt', dbt: 'snapshot' },
+      { activity: 'dbt', dbt: 'run' },
+      { activity: 'dbt', dbt: 'test' },
+      { activity: 'notify' },
+    ];
+    const client = await connectTemporal(iso.config);
+    let worker = startBatchWorker(iso, 'kill-0', PAUSE);
+    const started = Date.now();
+    const took: string[] = [];
+    try {
+      const handle = await client.workflow.start('hdfsToWarehouse', {
+        taskQueue: iso.config.BATCH_TASK_QUEUE,
+        workflowId: `test-every-kill-${randomUUID()}`,
+        args: [{ dbt: true }],
+      });
+      for (const [i, step] of plan.entries()) {
+        const name = step.dbt ? `dbt ${step.dbt}` : step.activity;
+        const t0 = Date.now();
+        await waitFor(
+          `${name} started`,
+          async () => {
+            const pending = (await handle.describe()).raw.pendingActivities ?? [];
+            return pending.some(
+              (p) => p.activityType?.name === step.activity && p.state === STARTED && p.attempt === 1,
+            );
+          },
+          180_000,
+          100,
+        );
+        let dbtPid: number | undefined;
+        if (step.activity === 'loadFiles') {
+          // Past the pause: some files loaded, not all.
+          const atKill = await waitFor(
+            'files loaded',
+            async () => {
+              const n = await count(manifest);
+              return n >= 2 ? n : undefined;
+            },
+            60_000,
+            25,
+          );
+          assert.ok(atKill < files, `the load killed after ${atKill} of ${files} files`);
+        } else if (step.dbt) {
+          // Past the pause: dbt running, and at work on this test's schemas.
+          dbtPid = await waitFor(
+            `dbt ${step.dbt} running`,
+            async () => processesFor(warehouse).find((p) => p.cmd.endsWith(` ${step.dbt}`))?.pid,
+            60_000,
+            100,
+          );
+          await waitFor('dbt at work in PostgreSQL', async () => (await dbtBackends()) > 0, 60_000, 50);
+        }
+        await killWorker(worker);
+        if (dbtPid !== undefined) {
+          // dbt dies with its parent, and its connections with it: no orphan builds the marts
+          // beside the retried attempt.
+          const pid = dbtPid;
+          await waitFor(
+            'the orphaned dbt gone',
+            async () => !processesFor(warehouse).some((p) => p.pid === pid),
+            5000,
+            100,
+          );
+          await waitFor('its connections gone', async () => (await dbtBackends()) === 0, 10_000, 100);
+        }
+        worker = startBatchWorker(iso, `kill-${i + 1}`, PAUSE);
+        took.push(`${name} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      }
+      const result = (await handle.result()) as HdfsToWarehouseResult;
+      took.push(`finish ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+      // Every activity of the run was killed once, during its first attempt, and retried.
+      const runs = await activityRuns(handle);
+      assert.deepEqual(
+        runs.map((r) => (r.type === 'dbt' ? `dbt ${String(r.args[0])}` : r.type)),
+        plan.map((s) => (s.dbt ? `dbt ${s.dbt}` : s.activity)),
+      );
+      for (const r of runs) {
+        assert.equal(
+          r.attempt,
+          2,
+          `${r.type} ${r.type === 'dbt' ? r.args[0] : ''}: killed once, retried once`,
+        );
+        assert.match(
+          String(r.lastFailure),
+          /heartbeat/i,
+          `${r.type}: the dead worker noticed by its heartbeat`,
+        );
+      }
+      assert.equal(result.load.rejected, 0);
+      assert.deepEqual(
+        result.dbt?.tests.filter((t) => t.status !== 'pass'),
+        [],
+      );
+      await assertEachEventOnce(events);
+      assert.equal(
+        await count(`SELECT count(*) AS n FROM ${warehouse}.fact_events`),
+        events.length,
+        'fact_events',
+      );
+      assert.equal(
+        await count(`SELECT count(DISTINCT event_id) AS n FROM ${warehouse}.fact_events`),
+        events.length,
+      );
+      assert.deepEqual(processesFor(warehouse), [], 'no dbt left running');
+      assert.equal(worker.child.exitCode, null);
+    } finally {
+      console.log(`  # time to each kill: ${took.join(', ')}`);
+      await killWorker(worker);
+      await client.connection.close();
+      for (const p of processesFor(warehouse)) process.kill(p.pid, 'SIGKILL');
+    }
   });
 });

@@ -60,6 +60,8 @@ export class StreamWorker {
   private readonly topic: string;
   private readonly parseOptions: ParseOptions;
   private stopping = false;
+  /** stop() was called: the consumer is not started again. */
+  private closing = false;
   private rollTimer: NodeJS.Timeout | undefined;
   private generation = 0;
 
@@ -110,14 +112,47 @@ export class StreamWorker {
       this.states.clear();
       this.deps.log.info({ assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
+    // kafkajs restarts the consumer after most errors, but not after one it deems final, such as
+    // "Failed to find group coordinator" when the broker restarts: the consumer would be gone for
+    // good in a process that looks healthy. Start it again until the broker answers; it rejoins
+    // the group, and every partition starts over from its committed offset and its HDFS marker.
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.closing) return;
+      this.deps.log.error(
+        { err: e.payload.error.message },
+        'the consumer stopped on an error kafkajs does not retry: starting it again',
+      );
+      void this.rerun();
+    });
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
+    await this.run();
+    this.rollTimer = setInterval(() => this.rollByAge(), 250);
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 6,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.rollTimer = setInterval(() => this.rollByAge(), 250);
+  }
+
+  private async rerun(): Promise<void> {
+    for (let attempt = 0; !this.closing; attempt++) {
+      await sleep(Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4)));
+      if (this.closing) return;
+      try {
+        await this.consumer.connect();
+        await this.run();
+        this.deps.log.info({ attempt: attempt + 1 }, 'consumer running again');
+        return;
+      } catch (err) {
+        // A crash inside run() is reported by the CRASH event, which starts over by itself.
+        this.deps.log.warn({ err: (err as Error).message }, 'consumer restart failed');
+        await this.consumer.disconnect().catch(() => {});
+      }
+    }
   }
 
   private lane<T>(partition: number, work: () => Promise<T>): Promise<T> {
@@ -302,6 +337,7 @@ export class StreamWorker {
 
   /** Graceful stop: finish the batch, roll and commit what was processed, leave the group. */
   async stop(): Promise<void> {
+    this.closing = true;
     if (this.rollTimer) clearInterval(this.rollTimer);
     await this.consumer.stop();
     await Promise.all([...this.states.values()].map((st) => st.writes));

@@ -1,0 +1,259 @@
+// Helpers shared by the fault tests: datasets, exact-count checks for both streaming sinks and for
+// the raw tables, batch worker processes, and the stack's services by name.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { TABLE_OF } from '../../activities/warehouse-schema.ts';
+import { createPgPool } from '../../lib/clients/postgres.ts';
+import { loadConfig, repoRoot } from '../../lib/config.ts';
+import type { LogEvent } from '../../lib/events/schema.ts';
+import { logpipeNodeArgs } from '../../lib/node-args.ts';
+import { EventGenerator } from '../../producers/generator.ts';
+import { allServices, stackContext } from '../../stack/stack.ts';
+import type { ServiceDef } from '../../stack/types.ts';
+import {
+  cassandraEventIds,
+  createTopics,
+  duplicates,
+  hdfsEventIds,
+  type Isolated,
+  isolated,
+  send,
+  startWorker,
+  stopWorker,
+  type WorkerHandle,
+  waitFor,
+} from './pipeline.ts';
+
+export const stack = () => stackContext(loadConfig());
+
+export function service(name: string): ServiceDef {
+  const svc = allServices().find((s) => s.name === name);
+  assert.ok(svc, `service ${name}`);
+  return svc;
+}
+
+/** n generated events from the last ten minutes. */
+export function dataset(iso: Isolated, n: number, seed = iso.id): LogEvent[] {
+  return [...new EventGenerator({ seed, start: new Date(Date.now() - 600_000), rate: 500 }).take(n)];
+}
+
+export const messages = (events: LogEvent[]) =>
+  events.map((e) => ({ key: e.session_id, value: JSON.stringify(e) }));
+
+/** Waits until both streaming sinks hold every event, then checks there is exactly one copy of each. */
+export async function assertExactlyOnce(
+  iso: Isolated,
+  events: LogEvent[],
+  timeoutMs = 180_000,
+): Promise<void> {
+  const ids = new Set(events.map((e) => e.event_id));
+  const cass = await waitFor(
+    'every event in Cassandra',
+    async () => {
+      const m = await cassandraEventIds(iso);
+      return m.size >= ids.size ? m : undefined;
+    },
+    timeoutMs,
+    2000,
+  );
+  const raw = await waitFor(
+    'every event in HDFS',
+    async () => {
+      const m = await hdfsEventIds(iso);
+      return m.size >= ids.size ? m : undefined;
+    },
+    timeoutMs,
+    2000,
+  );
+  assert.equal(cass.size, ids.size, 'Cassandra: no loss, nothing extra');
+  assert.equal(raw.size, ids.size, 'HDFS: no loss, nothing extra');
+  assert.ok([...ids].every((id) => cass.has(id) && raw.has(id)));
+  assert.deepEqual(duplicates(raw), [], 'HDFS: no second copy');
+  assert.deepEqual(duplicates(cass), [], 'Cassandra: no second copy');
+  // Give a replay a chance to show up as a late duplicate, then look again.
+  await sleep(3000);
+  const again = await hdfsEventIds(iso);
+  assert.deepEqual(duplicates(again), []);
+  assert.equal(again.size, ids.size);
+}
+
+/** A batch worker process (`logpipe worker batch`), its output in test-artifacts/logs. */
+export function startBatchWorker(
+  iso: Isolated,
+  tag = 'batch',
+  env: Record<string, string> = {},
+): WorkerHandle {
+  const dir = join(repoRoot, 'test-artifacts', 'logs');
+  mkdirSync(dir, { recursive: true });
+  const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
+    env: { ...iso.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
+  return { child, exited };
+}
+
+export async function killWorker(w: WorkerHandle | undefined): Promise<void> {
+  if (!w || w.child.exitCode !== null || w.child.signalCode !== null) return;
+  w.child.kill('SIGKILL');
+  await w.exited;
+}
+
+/** The streaming worker writes the events in rounds, each rolled to HDFS before the next: many files. */
+export async function writeInRounds(iso: Isolated, events: LogEvent[], roundSize = 400): Promise<void> {
+  await createTopics(iso);
+  const streaming = startWorker(iso);
+  try {
+    for (let i = 0; i < events.length; i += roundSize) {
+      const round = events.slice(i, i + roundSize);
+      await send(iso, messages(round));
+      await waitFor(
+        'the round in HDFS',
+        async () => {
+          const raw = await hdfsEventIds(iso);
+          return round.every((e) => raw.has(e.event_id)) ? true : undefined;
+        },
+        120_000,
+        200,
+      );
+    }
+  } finally {
+    await stopWorker(streaming);
+  }
+}
+
+export interface BatchScenario {
+  iso: Isolated;
+  /** The raw schema. */
+  schema: string;
+  /** dbt's schema (its staging and snapshots go to <it>_staging, <it>_snapshots). */
+  warehouse: string;
+  pool: ReturnType<typeof createPgPool>;
+  /** The first column of the first row as a number, 0 when the query fails (a table not there yet). */
+  count: (sql: string) => Promise<number>;
+  /** Every event in its raw table exactly once, nothing else. */
+  assertEachEventOnce: (events: LogEvent[]) => Promise<void>;
+}
+
+/**
+ * A batch test's own raw schema, dbt schemas and task queue, dropped after the file's tests. With
+ * `data`, the scenario reads the HDFS files of another scenario (loads into a schema of its own).
+ */
+export function batchScenario(name: string, env: Record<string, string>, data?: Isolated): BatchScenario {
+  const schema = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const warehouse = `wh_${schema.slice(4)}`;
+  const shared = data
+    ? Object.fromEntries(
+        ['KAFKA_TOPIC', 'STREAM_GROUP_ID', 'CASSANDRA_KEYSPACE', 'HDFS_RAW_ROOT', 'HDFS_COMPACTED_ROOT'].map(
+          (k) => [k, String(data.env[k])],
+        ),
+      )
+    : {};
+  const iso = isolated(name, {
+    WAREHOUSE_RAW_SCHEMA: schema,
+    WAREHOUSE_SCHEMA: warehouse,
+    BATCH_TASK_QUEUE: `batch-${schema}`,
+    HDFS_ROLL_MAX_EVENTS: '40',
+    HDFS_ROLL_MAX_AGE_MS: '200',
+    ...env,
+    ...shared,
+  });
+  const pool = createPgPool(iso.config);
+  after(async () => {
+    for (const s of [schema, warehouse, `${warehouse}_staging`, `${warehouse}_snapshots`])
+      await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await pool.end();
+    rmSync(join(iso.config.LOGPIPE_DATA_DIR, 'dbt', 'target', warehouse), { recursive: true, force: true });
+  });
+  const count = async (sql: string) =>
+    Number((await pool.query<{ n: string }>(sql).catch(() => undefined))?.rows[0]?.n ?? 0);
+  const assertEachEventOnce = async (events: LogEvent[]) => {
+    const expected = new Map<string, Set<string>>();
+    for (const e of events) {
+      const t = TABLE_OF[e.event_type];
+      expected.set(t, (expected.get(t) ?? new Set()).add(e.event_id));
+    }
+    for (const t of Object.values(TABLE_OF)) {
+      const r = await pool.query<{ rows: string; distinct: string; expected: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct,
+                count(*) FILTER (WHERE event_id = ANY($1)) AS expected
+         FROM ${schema}.${t}`,
+        [[...(expected.get(t) ?? [])]],
+      );
+      const row = r.rows[0];
+      const want = expected.get(t)?.size ?? 0;
+      assert.equal(Number(row?.distinct), Number(row?.rows), `${t}: each event once`);
+      assert.equal(Number(row?.expected), want, `${t}: every event loaded`);
+      assert.equal(Number(row?.rows), want, `${t}: nothing else`);
+    }
+  };
+  return { iso, schema, warehouse, pool, count, assertEachEventOnce };
+}
+
+/** Processes of this user whose environment names the warehouse schema (dbt started for it). */
+export function processesFor(warehouse: string): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
+      if (!environ.includes(`WAREHOUSE_SCHEMA=${warehouse}`)) continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ');
+      if (/\bdbt\b/.test(cmd)) out.push({ pid: Number(name), cmd });
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return out;
+}
+
+export interface ActivityRun {
+  type: string;
+  /** The activity's arguments, decoded. */
+  args: unknown[];
+  /** The attempt that ended the activity (1: no retry). */
+  attempt: number;
+  /** Why the attempt before it ended, when it was retried. */
+  lastFailure: string | undefined;
+}
+
+/** Every activity of a finished run, from its history, in the order they were scheduled. */
+export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
+  const history = await handle.fetchHistory();
+  const scheduled = new Map<string, ActivityRun>();
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) {
+      const args = (s.input?.payloads ?? []).map((p) =>
+        p.data ? (JSON.parse(Buffer.from(p.data).toString('utf8')) as unknown) : undefined,
+      );
+      scheduled.set(String(e.eventId), {
+        type: s.activityType?.name ?? '?',
+        args,
+        attempt: 0,
+        lastFailure: undefined,
+      });
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const run = scheduled.get(String(started.scheduledEventId));
+      if (run) {
+        run.attempt = started.attempt ?? 0;
+        run.lastFailure = started.lastFailure?.message ?? undefined;
+      }
+    }
+  }
+  return [...scheduled.values()];
+}
