@@ -1,6 +1,7 @@
-// `logpipe test`: the whole suite with Node's test runner. Unit tests first, then integration
-// tests against the real stack (started first if it is not up), then the dashboard in a real browser
-// (Debian's Chromium, installed when missing), then the lifecycle test, which restarts the stack.
+// `logpipe test`: the whole suite with Node's test runner, in this order: the end-to-end test (its
+// own stack from an empty data directory), integration tests against the real stack, the lifecycle
+// test (which restarts the stack), the dashboard in a real browser (Debian's Chromium, installed
+// when missing), then the unit tests.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,7 +20,10 @@ import { pipelineProcesses } from './pipeline.ts';
 
 // The end-to-end test starts its own stack from an empty data directory, on the usual ports: it runs
 // before the integration tests, with the usual stack stopped, and brings that stack up when it ends.
-const SUITES = ['test/unit', 'test/e2e', 'test/integration', 'test/browser', 'test/lifecycle'];
+// Node's test runner runs the files in the order of their paths, whatever the order given: the
+// folder names keep the end-to-end test (it stops and restores the stack) ahead of every test that
+// needs the stack.
+const SUITES = ['test/e2e', 'test/integration', 'test/lifecycle', 'test/ui', 'test/unit'];
 
 function testFiles(dir: string): string[] {
   let entries: string[];
@@ -41,7 +45,7 @@ export async function runTests(
 ): Promise<number> {
   const files = opts.files.length
     ? opts.files.map((f) => join(process.cwd(), f))
-    : (opts.unitOnly ? SUITES.slice(0, 1) : SUITES).flatMap((s) => testFiles(join(repoRoot, s)));
+    : (opts.unitOnly ? ['test/unit'] : SUITES).flatMap((s) => testFiles(join(repoRoot, s)));
   const suite = (f: string) => relative(repoRoot, f).split('/').slice(0, 2).join('/');
   const needsStack = files.some((f) => !['test/unit', 'test/e2e'].includes(suite(f)));
   const env = { ...process.env };
@@ -67,7 +71,7 @@ export async function runTests(
     process.stderr.write('[test] making sure the stack is up ...\n');
     await stackUp(ctx);
   }
-  if (files.some((f) => relative(repoRoot, f).startsWith('test/browser'))) {
+  if (files.some((f) => relative(repoRoot, f).startsWith('test/ui'))) {
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));
   }
   const loader = `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;

@@ -15,7 +15,7 @@ import {
   expectedCounts,
   expectedMarts,
   freePort,
-} from '../browser/dashboard-dataset.ts';
+} from '../ui/dashboard-dataset.ts';
 import { send, stopWorker, waitFor } from '../helpers/pipeline.ts';
 
 const N = 3000;
