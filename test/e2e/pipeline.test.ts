@@ -23,7 +23,9 @@ import { type BadInput, badInputs, CQL_INJECTION, SQL_INJECTION } from '../fixtu
 import { logpipe } from '../helpers/cli.ts';
 import { dlqMessages, waitFor } from '../helpers/pipeline.ts';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'logpipe-e2e-'));
+// A fixed folder: a run that was interrupted left its servers running there, and the next run stops
+// them (and deletes what they wrote) before it starts from empty.
+const dataDir = join(tmpdir(), 'logpipe-e2e-data');
 // Every other setting at its default: the real topic, keyspace, schemas and ports.
 const env: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(
@@ -142,6 +144,8 @@ const sumAmount = (events: Iterable<LogEvent>, type: EventType) => {
 
 describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, () => {
   before(async () => {
+    const leftover = await logpipe(['down', '--purge'], env);
+    assert.equal(leftover.code, 0, leftover.stderr);
     const busy = [];
     for (const p of PORTS) if (await portOpen(p)) busy.push(p);
     assert.deepEqual(
