@@ -161,7 +161,7 @@ describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, (
     assert.equal(res.code, 0, res.stderr);
     // `./logpipe test` runs the integration tests next, on the usual stack.
     if (process.env.LOGPIPE_TEST_STACK_AFTER_E2E === '1') {
-      const up = await logpipe(['stack', 'up'], process.env, 20 * 60_000);
+      const up = await logpipe(['stack', 'up', '--detach'], process.env, 20 * 60_000);
       assert.equal(up.code, 0, up.stderr);
     }
   });
