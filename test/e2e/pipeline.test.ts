@@ -21,7 +21,7 @@ import { portOpen } from '../../stack/net.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import { type BadInput, badInputs, CQL_INJECTION, SQL_INJECTION } from '../fixtures/bad-inputs.ts';
 import { logpipe } from '../helpers/cli.ts';
-import { dlqMessages, waitFor } from '../helpers/pipeline.ts';
+import { dlqMessages, hdfsFiles, waitFor } from '../helpers/pipeline.ts';
 
 // A fixed folder: a run that was interrupted left its servers running there, and the next run stops
 // them (and deletes what they wrote) before it starts from empty.
@@ -99,28 +99,16 @@ async function cassandraRows(): Promise<
 async function hdfsTree(root: string): Promise<Map<string, string[]>> {
   const hdfs = new Hdfs(config);
   const out = new Map<string, string[]>();
-  const walk = async (dir: string): Promise<void> => {
-    let entries: Awaited<ReturnType<Hdfs['list']>>;
-    try {
-      entries = await hdfs.list(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${dir}/${e.pathSuffix}`;
-      if (e.type === 'DIRECTORY') await walk(p);
-      else if (p.endsWith('.ndjson'))
-        out.set(
-          p,
-          (await hdfs.readFile(p))
-            .toString('utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => (JSON.parse(l) as { event_id: string }).event_id),
-        );
-    }
-  };
-  await walk(root);
+  for (const p of (await hdfsFiles(iso, root)).filter((f) => f.endsWith('.ndjson'))) {
+    out.set(
+      p,
+      (await hdfs.readFile(p))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { event_id: string }).event_id),
+    );
+  }
   return out;
 }
 

@@ -1,18 +1,16 @@
 // Helpers shared by the fault tests: datasets, exact-count checks for both streaming sinks and for
 // the raw tables, batch worker processes, and the stack's services by name.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
-import { loadConfig, repoRoot } from '../../lib/config.ts';
+import { loadConfig } from '../../lib/config.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
-import { logpipeNodeArgs } from '../../lib/node-args.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { allServices, stackContext } from '../../stack/stack.ts';
 import type { ServiceDef } from '../../stack/types.ts';
@@ -24,6 +22,7 @@ import {
   type Isolated,
   isolated,
   send,
+  startLogpipe,
   startWorker,
   stopWorker,
   type WorkerHandle,
@@ -89,20 +88,7 @@ export function startBatchWorker(
   tag = 'batch',
   env: Record<string, string> = {},
 ): WorkerHandle {
-  const dir = join(repoRoot, 'test-artifacts', 'logs');
-  mkdirSync(dir, { recursive: true });
-  const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
-    env: { ...iso.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  void exited.then(() => process.removeListener('exit', reap));
-  return { child, exited };
+  return startLogpipe(iso, ['worker', 'batch'], tag, env);
 }
 
 export async function killWorker(w: WorkerHandle | undefined): Promise<void> {

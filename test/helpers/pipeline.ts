@@ -41,11 +41,21 @@ export interface WorkerHandle {
 }
 
 export function startWorker(iso: Isolated, tag = 'worker'): WorkerHandle {
+  return startLogpipe(iso, ['worker', 'stream'], tag);
+}
+
+/** A `logpipe <args>` process, its output in test-artifacts/logs/<iso id>-<tag>.log. */
+export function startLogpipe(
+  iso: Isolated,
+  args: string[],
+  tag: string,
+  env: Record<string, string> = {},
+): WorkerHandle {
   const dir = join(repoRoot, 'test-artifacts', 'logs');
   mkdirSync(dir, { recursive: true });
   const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'stream']), {
-    env: iso.env,
+  const child = spawn(process.execPath, logpipeNodeArgs(args), {
+    env: { ...iso.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
@@ -126,9 +136,12 @@ export async function cassandraEventIds(iso: Isolated): Promise<Map<string, numb
   }
 }
 
-export async function hdfsFiles(iso: Isolated): Promise<string[]> {
+/** Every file under an HDFS folder (by default the raw files of the isolated topic), sorted. */
+export async function hdfsFiles(
+  iso: Isolated,
+  root = `${iso.config.HDFS_RAW_ROOT}/${iso.config.KAFKA_TOPIC}`,
+): Promise<string[]> {
   const hdfs = new Hdfs(iso.config);
-  const root = `${iso.config.HDFS_RAW_ROOT}/${iso.config.KAFKA_TOPIC}`;
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     let entries: Awaited<ReturnType<Hdfs['list']>>;

@@ -8,6 +8,7 @@ import { connectTemporal } from '../../lib/clients/temporal.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { BATCH_WORKFLOW_TYPE, SCHEDULE_ID } from '../../temporal/names.ts';
+import { send, stopWorker, waitFor } from '../helpers/pipeline.ts';
 import {
   BAD_LINES,
   buildDataset,
@@ -16,7 +17,6 @@ import {
   expectedMarts,
   freePort,
 } from '../ui/dashboard-dataset.ts';
-import { send, stopWorker, waitFor } from '../helpers/pipeline.ts';
 
 const N = 3000;
 const near = (a: number, b: number, eps = 0.011) => Math.abs(a - b) <= eps;
