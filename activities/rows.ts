@@ -1,6 +1,6 @@
 // Turns raw NDJSON lines into rows of the per-type raw tables, as CSV for COPY. Pure.
 import { parseEvent } from '../lib/events/parse.ts';
-import { type EventType, eventSchema, type LogEvent } from '../lib/events/schema.ts';
+import { type EventType, errorAtOf, eventSchema, type LogEvent } from '../lib/events/schema.ts';
 
 export type Value = string | number | null | undefined;
 
@@ -78,7 +78,7 @@ export function rowOf(e: LogEvent): Value[] {
         e.details.failed_at,
       ];
     case 'error':
-      return [...common, e.error_code, e.message, e.details.error_at];
+      return [...common, e.error_code, e.message, errorAtOf(e)];
   }
 }
 

@@ -45,8 +45,9 @@ export function registerBatch(program: Command): void {
           const result = (await handle.result()) as HdfsToWarehouseResult;
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         } catch (err) {
+          // The workflow fails with its root cause: the step, the error type, dbt's nodes and log.
           const cause = (err as { cause?: { message?: string } }).cause?.message;
-          process.stderr.write(`run failed: ${cause ?? (err as Error).message}\n`);
+          process.stderr.write(`run ${workflowId} failed: ${cause ?? (err as Error).message}\n`);
           process.exitCode = 1;
         }
       });

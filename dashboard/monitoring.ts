@@ -91,7 +91,10 @@ interface DlqState {
 }
 
 /** A batch run's dbt field, {models, tests: [{name, status}]}, as counts and the names that failed. */
-export function dbtSummary(dbt: { models?: number | unknown[]; tests?: { name: string; status: string }[] }) {
+export function dbtSummary(dbt: {
+  models?: number | unknown[];
+  tests?: { name: string; status: string; failures?: number | null }[];
+}) {
   const tests = Array.isArray(dbt.tests) ? dbt.tests : [];
   const models = Array.isArray(dbt.models) ? dbt.models.length : (dbt.models ?? null);
   return {
@@ -99,6 +102,10 @@ export function dbtSummary(dbt: { models?: number | unknown[]; tests?: { name: s
     tests: tests.length,
     passed: tests.filter((t) => t.status === 'pass' || t.status === 'success').length,
     warned: tests.filter((t) => t.status === 'warn').length,
+    // Source-data anomalies found by severity-warn tests, with how many rows each found.
+    warnings: tests
+      .filter((t) => t.status === 'warn')
+      .map((t) => ({ name: t.name, failures: t.failures ?? null })),
     failed: tests
       .filter((t) => !['pass', 'success', 'warn', 'skipped'].includes(t.status))
       .map((t) => `${t.name}: ${t.status}`),

@@ -4,14 +4,20 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { recipeHome } from '../stack/recipe.ts';
 import { type Config, repoRoot } from './config.ts';
 
 export const DBT_CORE_VERSION = '1.10.15';
 export const DBT_POSTGRES_VERSION = '1.9.1';
 export const DBT_PROJECT_DIR = join(repoRoot, 'dbt');
 
-export const dbtHome = (cacheDir: string) =>
-  join(cacheDir, `dbt-${DBT_CORE_VERSION}-postgres-${DBT_POSTGRES_VERSION}`);
+/** What goes into dbt's virtual environment; its hash names the cache folder (stack/recipe.ts). */
+export const DBT_RECIPE = {
+  component: 'dbt',
+  version: DBT_CORE_VERSION,
+  pip: [`dbt-core==${DBT_CORE_VERSION}`, `dbt-postgres==${DBT_POSTGRES_VERSION}`],
+};
+export const dbtHome = (cacheDir: string) => recipeHome(cacheDir, DBT_RECIPE);
 export const dbtExecutable = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'dbt');
 const dbtPython = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'python3');
 

@@ -6,12 +6,23 @@ import cassandraDriver from 'cassandra-driver';
 import { classpath, jarsIn } from './java.ts';
 import { resolveJars } from './maven.ts';
 import { isProvisioned, markProvisioned } from './provision.ts';
+import { type Recipe, recipeHome, writeRecipe } from './recipe.ts';
 import type { StackComponent, StackContext } from './types.ts';
 
 const VERSION = '5.0.6';
 const NATIVE_PORT = 9042;
 
-const home = (ctx: StackContext) => join(ctx.cacheDir, `cassandra-${VERSION}`);
+// Cassandra 5.0.6's build pins jackson 2.19.2 and netty 4.1.119; the BOMs keep every module on those.
+const JARS = {
+  artifacts: [{ groupId: 'org.apache.cassandra', artifactId: 'cassandra-all', version: VERSION }],
+  boms: [
+    { groupId: 'com.fasterxml.jackson', artifactId: 'jackson-bom', version: '2.19.2' },
+    { groupId: 'io.netty', artifactId: 'netty-bom', version: '4.1.119.Final' },
+  ],
+};
+const RECIPE: Recipe = { component: 'cassandra', version: VERSION, ...JARS };
+
+const home = (ctx: StackContext) => recipeHome(ctx.cacheDir, RECIPE);
 const dir = (ctx: StackContext) => join(ctx.dataDir, 'cassandra');
 
 const JVM17 = [
@@ -110,12 +121,13 @@ export const cassandra: StackComponent = {
     await ctx.progress.step('cassandra', `resolving cassandra-all ${VERSION} from Maven Central`, log, () =>
       resolveJars(
         'cassandra',
-        [{ groupId: 'org.apache.cassandra', artifactId: 'cassandra-all', version: VERSION }],
+        JARS,
         home(ctx),
         ctx.cacheDir,
         log,
       ),
     );
+    writeRecipe(home(ctx), RECIPE);
     markProvisioned(home(ctx));
   },
   tools: () => ({}),

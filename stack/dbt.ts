@@ -2,8 +2,9 @@
 // It is a tool, not a server: nothing to start, only to install.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DBT_CORE_VERSION, DBT_POSTGRES_VERSION, dbtExecutable, dbtHome } from '../lib/dbt.ts';
+import { DBT_CORE_VERSION, DBT_POSTGRES_VERSION, DBT_RECIPE, dbtExecutable, dbtHome } from '../lib/dbt.ts';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
+import { writeRecipe } from './recipe.ts';
 import type { StackComponent, StackContext } from './types.ts';
 
 const home = (ctx: StackContext) => dbtHome(ctx.cacheDir);
@@ -14,7 +15,7 @@ export const dbt: StackComponent = {
   version: DBT_CORE_VERSION,
   async provision(ctx) {
     if (isProvisioned(home(ctx)) && existsSync(dbtBin(ctx))) return;
-    const log = join(home(ctx), '..', `dbt-${DBT_CORE_VERSION}-provision.log`);
+    const log = `${home(ctx)}-provision.log`;
     await ctx.progress.step(
       'dbt',
       `installing dbt-core ${DBT_CORE_VERSION} and dbt-postgres ${DBT_POSTGRES_VERSION} from PyPI`,
@@ -27,13 +28,13 @@ export const dbt: StackComponent = {
             'install',
             '--disable-pip-version-check',
             '-q',
-            `dbt-core==${DBT_CORE_VERSION}`,
-            `dbt-postgres==${DBT_POSTGRES_VERSION}`,
+            ...DBT_RECIPE.pip,
           ],
           log,
         );
       },
     );
+    writeRecipe(home(ctx), DBT_RECIPE);
     markProvisioned(home(ctx));
   },
   tools: (ctx) => ({ dbt: dbtBin(ctx) }),

@@ -6,12 +6,27 @@ import { classpath, jarsIn, writeJavaWrappers } from './java.ts';
 import { resolveJars } from './maven.ts';
 import { httpJson } from './net.ts';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
+import { type Recipe, recipeHome, writeRecipe } from './recipe.ts';
 import type { LaunchSpec, ServiceDef, StackComponent, StackContext } from './types.ts';
 
 const VERSION = '3.4.1';
 export const HDFS_PORTS = { rpc: 8020, http: 9870, dataNodeHttp: 9864, dataNode: 9866, dataNodeIpc: 9867 };
 
-const home = (ctx: StackContext) => join(ctx.cacheDir, `hadoop-${VERSION}`);
+const hadoop = (artifactId: string, classifier?: string) => ({
+  groupId: 'org.apache.hadoop',
+  artifactId,
+  version: VERSION,
+  classifier,
+});
+// Hadoop's own parent POM manages the versions it is built and tested with; without it Maven's
+// nearest-wins picked jackson-core 2.10.2 (through avro) beside jackson-databind 2.12.7.1.
+const JARS = {
+  artifacts: [hadoop('hadoop-common'), hadoop('hadoop-hdfs'), hadoop('hadoop-hdfs-client'), hadoop('hadoop-hdfs', 'tests')],
+  boms: [hadoop('hadoop-project')],
+};
+const RECIPE: Recipe = { component: 'hadoop', version: VERSION, ...JARS };
+
+const home = (ctx: StackContext) => recipeHome(ctx.cacheDir, RECIPE);
 const dir = (ctx: StackContext) => join(ctx.dataDir, 'hdfs');
 const confDir = (ctx: StackContext) => join(dir(ctx), 'conf');
 const cp = (ctx: StackContext) => classpath(confDir(ctx), jarsIn(join(home(ctx), 'libs')));
@@ -159,21 +174,10 @@ export const hdfs: StackComponent = {
   async provision(ctx) {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
-    const hadoop = (artifactId: string, classifier?: string) => ({
-      groupId: 'org.apache.hadoop',
-      artifactId,
-      version: VERSION,
-      classifier,
-    });
     await ctx.progress.step('hdfs', `resolving Hadoop ${VERSION} from Maven Central`, log, () =>
       resolveJars(
         'hadoop',
-        [
-          hadoop('hadoop-common'),
-          hadoop('hadoop-hdfs'),
-          hadoop('hadoop-hdfs-client'),
-          hadoop('hadoop-hdfs', 'tests'),
-        ],
+        JARS,
         home(ctx),
         ctx.cacheDir,
         log,
@@ -191,6 +195,7 @@ export const hdfs: StackComponent = {
         `-Dhadoop.home.dir=${home(ctx)}`,
       ],
     );
+    writeRecipe(home(ctx), RECIPE);
     markProvisioned(home(ctx));
   },
   tools: (ctx) => ({ 'hdfs-dfs': join(home(ctx), 'bin', 'hdfs-dfs') }),

@@ -6,12 +6,27 @@ import { Kafka, logLevel } from 'kafkajs';
 import { classpath, jarsIn, writeJavaWrappers } from './java.ts';
 import { resolveJars } from './maven.ts';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
+import { type Recipe, recipeHome, writeRecipe } from './recipe.ts';
 import type { StackComponent, StackContext } from './types.ts';
 
 const VERSION = '3.9.1';
 const CONTROLLER_PORT = 9093;
 
-const home = (ctx: StackContext) => join(ctx.cacheDir, `kafka-${VERSION}`);
+// Kafka 3.9's build pins jackson 2.16.2 and netty 4.1.105; the BOMs keep every module on those.
+const JARS = {
+  artifacts: [
+    { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: VERSION },
+    { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: VERSION },
+    { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
+  ],
+  boms: [
+    { groupId: 'com.fasterxml.jackson', artifactId: 'jackson-bom', version: '2.16.2' },
+    { groupId: 'io.netty', artifactId: 'netty-bom', version: '4.1.105.Final' },
+  ],
+};
+const RECIPE: Recipe = { component: 'kafka', version: VERSION, ...JARS };
+
+const home = (ctx: StackContext) => recipeHome(ctx.cacheDir, RECIPE);
 const dir = (ctx: StackContext) => join(ctx.dataDir, 'kafka');
 const cp = (ctx: StackContext) => classpath(jarsIn(join(home(ctx), 'libs')));
 
@@ -34,11 +49,7 @@ export const kafka: StackComponent = {
     await ctx.progress.step('kafka', `resolving kafka_2.13 ${VERSION} from Maven Central`, log, () =>
       resolveJars(
         'kafka',
-        [
-          { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: VERSION },
-          { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: VERSION },
-          { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
-        ],
+        JARS,
         home(ctx),
         ctx.cacheDir,
         log,
@@ -53,6 +64,7 @@ export const kafka: StackComponent = {
       '-Xmx256m',
       `-Dlog4j.configuration=file:${log4j}`,
     ]);
+    writeRecipe(home(ctx), RECIPE);
     markProvisioned(home(ctx));
   },
   tools: (ctx) => Object.fromEntries(Object.keys(KAFKA_TOOLS).map((t) => [t, join(home(ctx), 'bin', t)])),

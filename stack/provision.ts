@@ -13,10 +13,16 @@ export class ProvisionError extends Error {
     cause: unknown,
   ) {
     super(
-      `provisioning ${component} failed at step "${stepName}": ${(cause as Error)?.message?.split('\n')[0] ?? cause}\n  log: ${logFile}`,
+      `provisioning ${component} failed at step "${stepName}": ${firstLines(cause)}\n  log: ${logFile}`,
     );
     this.name = 'ProvisionError';
   }
+}
+
+// A classpath check lists its problems one a line; a failed command's first line says enough.
+function firstLines(cause: unknown): string {
+  const message = (cause as Error)?.message ?? String(cause);
+  return (cause as Error)?.name === 'ClasspathError' ? message : (message.split('\n')[0] ?? message);
 }
 
 /** Runs a command, appending its output to logFile; throws with the command line on failure. */

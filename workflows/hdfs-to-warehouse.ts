@@ -17,6 +17,8 @@ export interface DbtSummary {
   snapshots: { name: string; status: string }[];
   models: { name: string; status: string }[];
   tests: { name: string; status: string; failures: number | null }[];
+  /** Data-quality tests of severity warn that found rows: anomalies of the source data, reported, not fatal. */
+  warnings: { name: string; failures: number | null }[];
   /** dbt.log and the run_results.json of each command. */
   logDir: string;
 }
@@ -82,24 +84,51 @@ const alerts = proxyActivities<BatchActivities>({
 
 export async function hdfsToWarehouse(input: HdfsToWarehouseInput = {}): Promise<HdfsToWarehouseResult> {
   const workflowId = workflowInfo().workflowId;
+  const progress: RunProgress = { step: 'start' };
+  let result: HdfsToWarehouseResult;
   try {
-    const result = await runBatch(input);
-    await alerts.notify({
+    result = await runBatch(input, progress);
+  } catch (err) {
+    // The run fails with its root cause on top, so `batch run --wait`, the alert and the Web UI
+    // all say which step failed, with what type of error, and what it said (dbt nodes, log path).
+    const cause = rootCause(err);
+    const message = `step "${progress.step}" failed (${cause.type}): ${cause.message}`;
+    // Alerts never change a run's outcome.
+    await alerts.notify({ ok: false, workflowId, message }).catch(() => false);
+    throw ApplicationFailure.create({ message, type: cause.type, nonRetryable: true, cause: err as Error });
+  }
+  const warnings = result.dbt?.warnings ?? [];
+  const warned = warnings.length
+    ? `; data-quality warnings: ${warnings.map((w) => `${w.name} (${w.failures ?? '?'} rows)`).join(', ')}`
+    : '';
+  await alerts
+    .notify({
       ok: true,
       workflowId,
-      message: `${result.load.inserted} rows loaded from ${result.filesNew} files`,
-    });
-    return result;
-  } catch (err) {
-    const message = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    await alerts.notify({ ok: false, workflowId, message }).catch(() => false);
-    throw err;
-  }
+      message: `${result.load.inserted} rows loaded from ${result.filesNew} files${warned}`,
+    })
+    .catch(() => false);
+  return result;
 }
 
-async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseResult> {
+interface RunProgress {
+  step: string;
+}
+
+/** The innermost failure: an activity's ApplicationFailure under its ActivityFailure. */
+function rootCause(err: unknown): { type: string; message: string } {
+  let e = err as { cause?: unknown; type?: string; message?: string; name?: string } | undefined;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  return {
+    type: e?.type ?? e?.name ?? 'Error',
+    message: e?.message ?? String(err),
+  };
+}
+
+async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Promise<HdfsToWarehouseResult> {
   const steps: StepTime[] = [];
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    progress.step = step;
     const t0 = Date.now();
     const out = await fn();
     steps.push({ step, ms: Date.now() - t0 });
@@ -119,6 +148,7 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
   const catalog = await timed('catalog', () => io.loadCatalog());
   const validated = await timed('validate', () => io.validateLoad(files.map((f) => f.path)));
   if (load.rejected > 0) {
+    progress.step = 'load';
     throw ApplicationFailure.nonRetryable(
       `${load.rejected} lines in HDFS failed the event contract`,
       'ValidationFailed',
@@ -136,6 +166,9 @@ async function runBatch(input: HdfsToWarehouseInput): Promise<HdfsToWarehouseRes
       tests: nodes
         .filter((n) => n.type === 'test')
         .map(({ name, status, failures }) => ({ name, status, failures })),
+      warnings: nodes
+        .filter((n) => n.type === 'test' && n.status === 'warn')
+        .map(({ name, failures }) => ({ name, failures })),
       logDir: results[0]?.logDir ?? '',
     };
   }

@@ -1,5 +1,5 @@
 // The flattened form of an event: the original system's Cassandra columns plus event_id.
-import type { LogEvent } from './schema.ts';
+import { errorAtOf, type LogEvent } from './schema.ts';
 
 export interface FlatEvent {
   event_id: string;
@@ -103,6 +103,6 @@ export function flattenEvent(e: LogEvent): FlatEvent {
         failed_at: e.details.failed_at,
       };
     case 'error':
-      return { ...base, error_code: e.error_code, message: e.message, error_at: e.details.error_at };
+      return { ...base, error_code: e.error_code, message: e.message, error_at: errorAtOf(e) };
   }
 }

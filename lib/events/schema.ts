@@ -97,13 +97,21 @@ export const orderFailedEventSchema = z.looseObject({
   }),
 });
 
-export const errorEventSchema = z.looseObject({
-  ...common,
-  event_type: z.literal('error'),
-  error_code: text,
-  message: text,
-  details: z.looseObject({ error_at: isoTimestamp }),
-});
+// The original generator writes error_code, message and error_at at the top level beside an empty
+// `details: {}`; logpipe's generator puts error_at inside details. Both are accepted, one is needed.
+export const errorEventSchema = z
+  .looseObject({
+    ...common,
+    event_type: z.literal('error'),
+    error_code: text,
+    message: text,
+    error_at: isoTimestamp.optional(),
+    details: z.looseObject({ error_at: isoTimestamp.optional() }),
+  })
+  .refine((e) => e.details.error_at !== undefined || e.error_at !== undefined, {
+    message: 'must be an ISO-8601 timestamp with a time zone (error_at, at the top level or in details)',
+    path: ['error_at'],
+  });
 
 export const eventSchema = z.discriminatedUnion('event_type', [
   searchEventSchema,
@@ -123,3 +131,8 @@ export type PurchaseEvent = z.infer<typeof purchaseEventSchema>;
 export type OrderCompleteEvent = z.infer<typeof orderCompleteEventSchema>;
 export type OrderFailedEvent = z.infer<typeof orderFailedEventSchema>;
 export type ErrorEvent = z.infer<typeof errorEventSchema>;
+
+/** When an error happened, wherever the event put it (details.error_at wins when both are there). */
+export function errorAtOf(e: ErrorEvent): string {
+  return (e.details.error_at ?? e.error_at) as string;
+}

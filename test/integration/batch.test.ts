@@ -286,9 +286,13 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
         (err: Error & { cause?: Error & { cause?: Error & { type?: string } } }) => err,
       );
       assert.ok(failure, 'the run failed');
-      const cause = failure.cause?.cause;
+      // The workflow fails with its root cause on top: the step, the error type, the node, the log.
+      const cause = failure.cause as (Error & { type?: string }) | undefined;
       assert.equal(cause?.type, 'DbtFailed');
-      assert.match(String(cause?.message), /dbt test failed: .*assert_revenue_never_negative/);
+      assert.match(
+        String(cause?.message),
+        /^step "dbt test" failed \(DbtFailed\): dbt test failed: .*assert_revenue_never_negative/,
+      );
       assert.match(String(cause?.message), /dbt\.log/);
     } finally {
       await pool.query(`DELETE FROM ${schema}.order_complete_response WHERE event_id = $1`, [eventId]);

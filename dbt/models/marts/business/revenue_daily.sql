@@ -28,7 +28,8 @@ final as (
         category,
         count(distinct order_id) filter (where status = 'completed') as orders_completed,
         count(distinct order_id) filter (where status = 'failed') as orders_failed,
-        count(distinct order_id) filter (where status = 'purchase') as purchases,
+        -- A purchase is one event; the original system's purchases carry no order id.
+        count(distinct event_id) filter (where status = 'purchase') as purchases,
         coalesce(sum(quantity) filter (where status = 'completed'), 0) as units_sold,
         coalesce(sum(amount) filter (where status = 'completed'), 0) as revenue,
         coalesce(sum(amount) filter (where status = 'failed'), 0) as failed_amount,
