@@ -119,13 +119,7 @@ export const cassandra: StackComponent = {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
     await ctx.progress.step('cassandra', `resolving cassandra-all ${VERSION} from Maven Central`, log, () =>
-      resolveJars(
-        'cassandra',
-        JARS,
-        home(ctx),
-        ctx.cacheDir,
-        log,
-      ),
+      resolveJars('cassandra', JARS, home(ctx), ctx.cacheDir, log),
     );
     writeRecipe(home(ctx), RECIPE);
     markProvisioned(home(ctx));

@@ -21,7 +21,13 @@ export function parseDependencyList(text: string): ResolvedArtifact[] {
       return [{ groupId, artifactId, type, version }];
     }
     if (parts.length === 6) {
-      const [groupId, artifactId, type, classifier, version] = parts as [string, string, string, string, string];
+      const [groupId, artifactId, type, classifier, version] = parts as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       return [{ groupId, artifactId, type, classifier, version }];
     }
     return [];
@@ -54,7 +60,8 @@ export const FAMILIES: Family[] = [
   {
     name: 'netty',
     // Netty 4 modules move together; tcnative and jni-util have versions of their own.
-    member: (a) => a.groupId === 'io.netty' && a.version.startsWith('4.') && !/tcnative|jni-util/.test(a.artifactId),
+    member: (a) =>
+      a.groupId === 'io.netty' && a.version.startsWith('4.') && !/tcnative|jni-util/.test(a.artifactId),
     key: (v) => v,
   },
   {
@@ -72,7 +79,9 @@ export function classpathProblems(artifacts: ResolvedArtifact[], files: string[]
     const versions = new Set(members.map((a) => family.key(a.version)));
     if (versions.size > 1) {
       const list = members.map((a) => `${a.artifactId}-${a.version}`).sort();
-      problems.push(`mismatched ${family.name} versions (${[...versions].sort().join(' vs ')}): ${list.join(', ')}`);
+      problems.push(
+        `mismatched ${family.name} versions (${[...versions].sort().join(' vs ')}): ${list.join(', ')}`,
+      );
     }
   }
   const versionsByArtifact = new Map<string, Set<string>>();

@@ -24,12 +24,7 @@ export const dbt: StackComponent = {
         await runLogged('python3', ['-m', 'venv', '--clear', home(ctx)], log);
         await runLogged(
           join(home(ctx), 'bin', 'pip'),
-          [
-            'install',
-            '--disable-pip-version-check',
-            '-q',
-            ...DBT_RECIPE.pip,
-          ],
+          ['install', '--disable-pip-version-check', '-q', ...DBT_RECIPE.pip],
           log,
         );
       },

@@ -21,7 +21,12 @@ const hadoop = (artifactId: string, classifier?: string) => ({
 // Hadoop's own parent POM manages the versions it is built and tested with; without it Maven's
 // nearest-wins picked jackson-core 2.10.2 (through avro) beside jackson-databind 2.12.7.1.
 const JARS = {
-  artifacts: [hadoop('hadoop-common'), hadoop('hadoop-hdfs'), hadoop('hadoop-hdfs-client'), hadoop('hadoop-hdfs', 'tests')],
+  artifacts: [
+    hadoop('hadoop-common'),
+    hadoop('hadoop-hdfs'),
+    hadoop('hadoop-hdfs-client'),
+    hadoop('hadoop-hdfs', 'tests'),
+  ],
   boms: [hadoop('hadoop-project')],
 };
 const RECIPE: Recipe = { component: 'hadoop', version: VERSION, ...JARS };
@@ -175,13 +180,7 @@ export const hdfs: StackComponent = {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
     await ctx.progress.step('hdfs', `resolving Hadoop ${VERSION} from Maven Central`, log, () =>
-      resolveJars(
-        'hadoop',
-        JARS,
-        home(ctx),
-        ctx.cacheDir,
-        log,
-      ),
+      resolveJars('hadoop', JARS, home(ctx), ctx.cacheDir, log),
     );
     // `hdfs-dfs -ls /` and friends, the FsShell of `hdfs dfs`.
     writeJavaWrappers(

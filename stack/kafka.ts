@@ -47,13 +47,7 @@ export const kafka: StackComponent = {
     if (isProvisioned(home(ctx))) return;
     const log = join(home(ctx), 'provision.log');
     await ctx.progress.step('kafka', `resolving kafka_2.13 ${VERSION} from Maven Central`, log, () =>
-      resolveJars(
-        'kafka',
-        JARS,
-        home(ctx),
-        ctx.cacheDir,
-        log,
-      ),
+      resolveJars('kafka', JARS, home(ctx), ctx.cacheDir, log),
     );
     const log4j = join(home(ctx), 'tools-log4j.properties');
     writeFileSync(

@@ -24,7 +24,10 @@ const coordinates = (a: MavenArtifact) =>
 
 export function pom(name: string, recipe: JarRecipe): string {
   const deps = recipe.artifacts
-    .map((a) => `<dependency>${coordinates(a)}${a.classifier ? `<classifier>${a.classifier}</classifier>` : ''}</dependency>`)
+    .map(
+      (a) =>
+        `<dependency>${coordinates(a)}${a.classifier ? `<classifier>${a.classifier}</classifier>` : ''}</dependency>`,
+    )
     .join('\n    ');
   const boms = recipe.boms
     .map((b) => `<dependency>${coordinates(b)}<type>pom</type><scope>import</scope></dependency>`)

@@ -12,9 +12,7 @@ export class ProvisionError extends Error {
     public readonly logFile: string,
     cause: unknown,
   ) {
-    super(
-      `provisioning ${component} failed at step "${stepName}": ${firstLines(cause)}\n  log: ${logFile}`,
-    );
+    super(`provisioning ${component} failed at step "${stepName}": ${firstLines(cause)}\n  log: ${logFile}`);
     this.name = 'ProvisionError';
   }
 }

