@@ -17,6 +17,7 @@ import {
 import { registerBatch } from './batch-command.ts';
 import { registerBench } from './bench-command.ts';
 import { runDbt } from './dbt-command.ts';
+import { registerDlq } from './dlq-command.ts';
 import { envExports } from './env.ts';
 import { followLogs } from './follow.ts';
 import { statusTable } from './format.ts';
@@ -239,6 +240,7 @@ program
 
 registerBench(program);
 registerBatch(program);
+registerDlq(program);
 
 try {
   await program.parseAsync(process.argv);

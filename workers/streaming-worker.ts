@@ -10,12 +10,47 @@ import { migrate } from './streaming/cassandra-schema.ts';
 import { boundPort, createStreamMetrics, serveMetrics } from './streaming/metrics.ts';
 import { StreamWorker } from './streaming/stream-worker.ts';
 
+/** Retries a start-up step while Kafka answers with a retriable error (up to 30 s). */
+async function retryKafka(
+  log: ReturnType<typeof createLogger>,
+  what: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= 30) throw err;
+      log.warn({ err: (err as Error).message, attempt }, `Kafka not ready while ${what}; retrying`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 export async function runStreamingWorker(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('streaming-worker');
   const kafka = createKafka(config, `logpipe-streaming-${process.pid}`);
-  await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
-  await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+  // Right after a broker starts or a topic is created, its metadata can lag for a moment ("This
+  // server does not host this topic-partition", retriable): a worker started then waits for it.
+  await retryKafka(log, 'creating the topics', async () => {
+    await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    // Every partition has a leader before the consumer subscribes.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [config.KAFKA_TOPIC, dlqTopic(config)] });
+      const leaderless = meta.topics.flatMap((t) =>
+        t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`),
+      );
+      if (leaderless.length)
+        throw Object.assign(new Error(`no leader yet for ${leaderless.join(', ')}`), { retriable: true });
+    } finally {
+      await admin.disconnect();
+    }
+  });
 
   const cassandra = createCassandra(config);
   for (let attempt = 1; ; attempt++) {

@@ -69,7 +69,7 @@ describe('dbt summary of a batch run', () => {
       tests: [
         { name: 'unique_fact_events_event_id', status: 'pass' },
         { name: 'assert_revenue_never_negative', status: 'fail' },
-        { name: 'relationships_x', status: 'warn' },
+        { name: 'relationships_x', status: 'warn', failures: 4 },
       ],
     });
     assert.deepEqual(s, {
@@ -77,6 +77,7 @@ describe('dbt summary of a batch run', () => {
       tests: 3,
       passed: 1,
       warned: 1,
+      warnings: [{ name: 'relationships_x', failures: 4 }],
       failed: ['assert_revenue_never_negative: fail'],
     });
   });
