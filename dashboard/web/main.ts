@@ -356,9 +356,22 @@ async function loadMonitoring(gen: number): Promise<void> {
           key: 'dbt',
           label: 'dbt tests',
           html: (x) => {
-            const dbt = x.dbt as { tests: number; passed: number; failed: string[] } | null | undefined;
+            const dbt = x.dbt as
+              | {
+                  tests: number;
+                  passed: number;
+                  failed: string[];
+                  warnings?: { name: string; failures: number | null }[];
+                }
+              | null
+              | undefined;
             if (!dbt) return '–';
-            return `<span class="badge ${dbt.failed.length ? 'FAILED' : 'pass'}" title="${esc(dbt.failed.join('\n'))}">${dbt.passed}/${dbt.tests} passed</span>`;
+            // Data-quality warnings (severity warn) are shown beside the count; they never fail a run.
+            const warnings = dbt.warnings ?? [];
+            const warned = warnings.length
+              ? ` <span class="badge WARN" title="${esc(warnings.map((w) => `${w.name}: ${w.failures ?? '?'} rows`).join('\n'))}">${warnings.length} warning${warnings.length > 1 ? 's' : ''}</span>`
+              : '';
+            return `<span class="badge ${dbt.failed.length ? 'FAILED' : 'pass'}" title="${esc(dbt.failed.join('\n'))}">${dbt.passed}/${dbt.tests} passed</span>${warned}`;
           },
         },
         { key: 'failure', label: 'failure', html: (x) => esc(x.failure ?? '') },
