@@ -2,7 +2,7 @@
 // rejection with a reason. Pure: no I/O, so every path is unit-tested.
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { eventSchema, type LogEvent, SCHEMA_VERSION } from './schema.ts';
+import { eventSchema, type LogEvent, SCHEMA_VERSION, unstorableString } from './schema.ts';
 
 export const REJECT_REASONS = [
   'too_large',
@@ -61,6 +61,23 @@ function depth(value: unknown, limit: number, level = 0): number {
   return max;
 }
 
+/** The first key or string anywhere in the value that no store could hold, with why. */
+function unstorable(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') {
+    const why = unstorableString(value);
+    return why && `${path.join('.') || '(root)'}: ${why}`;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const keyWhy = Array.isArray(value) ? undefined : unstorableString(k);
+    if (keyWhy) return `${[...path, k].join('.')}: the field name ${keyWhy}`;
+    const inner = unstorable(v, [...path, k]);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 function trimNewline(bytes: Uint8Array): Uint8Array {
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
@@ -102,6 +119,9 @@ export function parseEvent(
     return { ok: false, reason: 'too_deep', detail: `nested deeper than ${options.maxDepth} levels` };
   }
   const obj = value as Record<string, unknown>;
+  // NUL and lone surrogates anywhere (extra fields and filters included): PostgreSQL refuses them.
+  const unstorableDetail = unstorable(obj);
+  if (unstorableDetail) return { ok: false, reason: 'schema_violation', detail: unstorableDetail };
   const parsed = eventSchema.safeParse(obj);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

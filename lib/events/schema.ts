@@ -10,39 +10,94 @@ export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export const PAYMENT_METHODS = ['credit_card', 'paypal', 'bank_transfer'] as const;
 export const SHIPPING_METHODS = ['standard', 'express', 'pickup'] as const;
 
-const text = z.string().trim().min(1, 'must be non-empty text');
-const isoTimestamp = z
-  .string()
-  .refine(
-    (s) =>
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) &&
-      !Number.isNaN(Date.parse(s)),
-    {
-      message: 'must be an ISO-8601 timestamp with a time zone, e.g. 2026-01-02T03:04:05Z',
-    },
-  );
-const isoDateOrTimestamp = z
-  .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'must be an ISO-8601 date or timestamp',
+// Bounds of what the stores hold, so an accepted event can always be written (issue: poison pills):
+// PostgreSQL refuses NUL in text and jsonb and lone UTF-16 surrogates in jsonb, `int` is 32 bits,
+// numeric(14,2) holds less than 10^12, timestamptz has years 0001-9999 and offsets up to ±15:59,
+// and a btree row (the event_id key) must stay far below 2,704 bytes.
+export const INT32_MAX = 2_147_483_647;
+export const AMOUNT_LIMIT = 1e12;
+export const MAX_ID_LENGTH = 128;
+
+/** Why PostgreSQL or Cassandra could not store this string, or undefined when they can. */
+export function unstorableString(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'must not contain a NUL character (U+0000)';
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s))
+    return 'must not contain a lone UTF-16 surrogate';
+  return undefined;
+}
+
+const storable = (schema: z.ZodString) =>
+  schema.superRefine((s, ctx) => {
+    const why = unstorableString(s);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
   });
-const money = z.number().finite().nonnegative('must not be negative');
+const text = storable(z.string()).pipe(z.string().trim().min(1, 'must be non-empty text'));
+const anyText = storable(z.string());
+const id = text.pipe(z.string().max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
+const int32 = (min: number) =>
+  z
+    .number()
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(INT32_MAX, `must be at most ${INT32_MAX} (a 32-bit integer)`);
+
+const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate();
+/** Whether a YYYY-MM-DD date exists (Date.parse rolls 2026-02-30 over to March instead). */
+function realDate(y: number, m: number, d: number): boolean {
+  return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m);
+}
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-](\d{2}):?(\d{2}))$/;
+/** An ISO-8601 instant with a zone that every store reads back as the same instant. */
+export function validTimestamp(s: string): boolean {
+  const m = TIMESTAMP.exec(s);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, sec, , oh, om] = m;
+  if (!realDate(Number(y), Number(mo), Number(d))) return false;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59) return false;
+  if (oh !== undefined && (Number(oh) > 15 || Number(om) > 59)) return false;
+  return !Number.isNaN(Date.parse(s));
+}
+
+const DATE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/;
+/** A calendar date, or a date-time (with or without a zone) whose date part exists. */
+export function validDateOrTimestamp(s: string): boolean {
+  const m = DATE_PREFIX.exec(s);
+  if (!m || !realDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
+  if (s.length === 10) return true;
+  return /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-](0\d|1[0-5]):?[0-5]\d)?$/.test(
+    s,
+  );
+}
+
+const isoTimestamp = z.string().refine(validTimestamp, {
+  message:
+    'must be an ISO-8601 timestamp with a time zone that exists, e.g. 2026-01-02T03:04:05Z (years 0001-9999, offsets up to ±15:59)',
+});
+const isoDateOrTimestamp = z.string().refine(validDateOrTimestamp, {
+  message: 'must be an ISO-8601 date or timestamp that exists, e.g. 2026-01-02',
+});
+const money = z
+  .number()
+  .finite()
+  .nonnegative('must not be negative')
+  .lt(AMOUNT_LIMIT, `must be less than ${AMOUNT_LIMIT} (numeric(14,2))`);
 
 export const itemSchema = z.looseObject({
   product_id: text,
-  quantity: z.number().int('must be a whole number').min(1, 'must be at least 1'),
+  quantity: int32(1),
 });
 
 const common = {
-  event_id: text.optional(),
-  schema_version: z.number().int().positive().optional(),
+  event_id: id.optional(),
+  schema_version: int32(1).optional(),
   timestamp: isoTimestamp,
   level: z.enum(LEVELS),
   service: text,
   user_id: text,
   session_id: text,
   product_id: text,
-  session_duration: z.number().finite().nonnegative(),
+  session_duration: z.number().finite().nonnegative().lt(1e15, 'must be less than 10^15 seconds'),
   device_type: z.enum(DEVICE_TYPES),
   geo_location: z.looseObject({ country: text, city: text }),
 };
@@ -51,8 +106,8 @@ export const searchEventSchema = z.looseObject({
   ...common,
   event_type: z.literal('search'),
   details: z.looseObject({
-    query: z.string(),
-    results_count: z.number().int().nonnegative(),
+    query: anyText,
+    results_count: int32(0),
     filters: z.record(z.string(), z.unknown()),
     searched_at: isoTimestamp,
   }),
@@ -93,7 +148,7 @@ export const orderFailedEventSchema = z.looseObject({
     attempted_amount: money,
     failed_at: isoTimestamp,
     payment_method: z.enum(PAYMENT_METHODS).optional(),
-    reason: z.string().optional(),
+    reason: anyText.optional(),
   }),
 });
 
