@@ -23,6 +23,7 @@ import {
   overview,
   timeline,
 } from './events-store.ts';
+import { allowedHosts, hostAllowed } from './host-check.ts';
 import { Monitoring, withTimeout } from './monitoring.ts';
 import {
   BadRequest,
@@ -137,9 +138,20 @@ export async function startDashboard(
 
   const live = liveTail(store, log);
 
+  const hosts = allowedHosts(opts.host ?? config.DASHBOARD_HOST, config.DASHBOARD_ALLOWED_HOSTS);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     try {
+      if (!hostAllowed(req.headers.host, hosts)) {
+        return send(
+          res,
+          421,
+          'application/json',
+          JSON.stringify({
+            error: `this dashboard does not answer to the host ${JSON.stringify(req.headers.host ?? '')}; add it to DASHBOARD_ALLOWED_HOSTS`,
+          }),
+        );
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return send(res, 405, 'application/json', JSON.stringify({ error: 'read-only: only GET and HEAD' }), {
           allow: 'GET, HEAD',

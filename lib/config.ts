@@ -152,6 +152,15 @@ export const configSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address to bind, e.g. 127.0.0.1')
     .default('127.0.0.1'),
+  /** Host names besides the loopback ones and DASHBOARD_HOST that the dashboard answers to (comma-separated). */
+  DASHBOARD_ALLOWED_HOSTS: z
+    .string()
+    .trim()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()) : []))
+    .refine((xs) => xs.every((x) => /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9a-fA-F:]+\])$/.test(x)), {
+      message: 'expected host names separated by commas, e.g. dashboard.example.com,10.0.0.5',
+    })
+    .default([]),
   /** Streaming workers' metrics endpoints the dashboard reads (comma-separated base URLs). */
   DASHBOARD_STREAM_METRICS_URLS: z
     .string()

@@ -6,6 +6,7 @@ import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import { feature } from 'topojson-client';
 import world from 'world-atlas/countries-110m.json' with { type: 'json' };
+import { toCsv as toCsvText } from '../csv.ts';
 
 echarts.use([
   BarChart,
@@ -109,16 +110,10 @@ function chart(id: string): echarts.ECharts {
 }
 
 function toCsv(columns: Column[], rows: Row[]): string {
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [
-    columns.map((c) => cell(c.key)).join(','),
-    ...rows.map((r) => columns.map((c) => cell(r[c.key])).join(',')),
-  ]
-    .join('\n')
-    .concat('\n');
+  return toCsvText(
+    columns.map((c) => c.key),
+    rows,
+  );
 }
 
 /** A table with a CSV button in its section's heading. */

@@ -3,6 +3,7 @@
 // sessions are read-only, so PostgreSQL itself refuses a write through its pool; its dead-letter
 // reader commits nothing. (test/unit/dashboard-read-only.test.ts checks the code the same way.)
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { AssignerProtocol } from 'kafkajs';
 import type pg from 'pg';
@@ -135,6 +136,26 @@ describe('the dashboard is read-only (real Kafka, Cassandra, PostgreSQL)', () =>
     assert.equal(head.status, 200);
     assert.equal(await head.text(), '');
     assert.deepEqual(await state(), before);
+  });
+
+  it('answers only to its own host names: a rebinding page under another name gets 421', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL(`${dash.url}/api/overview?range=1h`);
+        const req = request(
+          { host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await status('attacker.example:8501'), 421);
+    assert.equal(await status('127.0.0.1.attacker.example'), 421);
+    assert.equal(await status(`localhost:${new URL(dash.url).port}`), 200);
+    assert.equal(await status(new URL(dash.url).host), 200);
   });
 
   it('the dead-letter reader reads with its own group and commits nothing', async () => {
