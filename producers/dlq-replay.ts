@@ -101,11 +101,13 @@ export async function replayDeadLetters(
       end.set(p.partition, Number(p.high));
     }
     const pending = () => [...end].reduce((a, [p, e]) => a + Math.max(0, e - (next.get(p) ?? e)), 0);
+    const pendingAtStart = pending();
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     if (pending() > 0 && limit > 0) {
       await readAndReplay(config, kafka, topic, opts, summary, next, end, limit);
     }
-    summary.remaining = pending();
+    // A dry run leaves the position where it was: everything after it still remains.
+    summary.remaining = summary.dryRun ? pendingAtStart : pending();
     if (!summary.dryRun) {
       await admin.setOffsets({
         groupId: group,
