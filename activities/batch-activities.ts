@@ -6,7 +6,13 @@ import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
-import { type CompactionResult, compactedDir, compactHour, type HourToCompact } from './compact-hour.ts';
+import {
+  type CompactionResult,
+  compactedDir,
+  compactHour,
+  finishPendingCompactions,
+  type HourToCompact,
+} from './compact-hour.ts';
 import { type DbtCommand, type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
@@ -134,6 +140,7 @@ export function createBatchActivities(deps: BatchDeps) {
       let compactedHours = 0;
       return beating(
         async () => {
+          await finishPendingCompactions(hdfs, pool, RAW_SCHEMA);
           const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
           const compacted = await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC);
           const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;

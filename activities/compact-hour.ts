@@ -4,8 +4,10 @@
 //   1. write the merged file under a name derived from its inputs (tmp, then rename);
 //   2. record the compaction (inputs and output) in PostgreSQL;
 //   3. only then remove the inputs.
-// A retry finds the recorded compaction and only finishes step 3; an input set that changed (a late
-// file) gives another name and is merged again, so nothing is lost and nothing is doubled.
+// A retry finds the recorded compaction and only finishes step 3 (finishPendingCompactions does it
+// first for every record, since a crash after the last removal leaves the hour with no raw file to
+// list); an input set that changed (a late file) gives another name and is merged again, so nothing
+// is lost and nothing is doubled.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
@@ -56,6 +58,48 @@ export function mergeByEventId(texts: string[]): string[] {
   return out;
 }
 
+/** Lines in an HDFS file, or undefined when it is missing. */
+async function linesIn(hdfs: Hdfs, path: string): Promise<number | undefined> {
+  if (!(await hdfs.stat(path))) return undefined;
+  return (await hdfs.readFile(path)).toString('utf8').split('\n').filter(Boolean).length;
+}
+
+/** Removes the inputs of a recorded compaction, once its output is there with all its events. */
+async function removeInputs(
+  hdfs: Hdfs,
+  pool: pg.Pool,
+  schema: string,
+  output: string,
+  inputs: string[],
+): Promise<void> {
+  for (const path of inputs) {
+    if (path !== output && (await hdfs.stat(path))) await hdfs.remove(path);
+  }
+  await pool.query(`UPDATE ${schema}.compactions SET inputs_removed = true WHERE output = $1`, [output]);
+}
+
+/**
+ * Finishes compactions that a crash left between their record and the end of step 3. Their hour may
+ * have no raw file left (the crash came after the last removal), so listing hours would never find
+ * them again. An output that is missing or short drops its record instead: its inputs were not
+ * removed (removal starts only after the output is checked), and the hour is compacted afresh.
+ */
+export async function finishPendingCompactions(hdfs: Hdfs, pool: pg.Pool, schema: string): Promise<number> {
+  const pending = await pool.query<{ output: string; inputs: string[]; events: number }>(
+    `SELECT output, inputs, events FROM ${schema}.compactions WHERE NOT inputs_removed ORDER BY at`,
+  );
+  for (const c of pending.rows) {
+    if ((await linesIn(hdfs, c.output)) === c.events) {
+      await removeInputs(hdfs, pool, schema, c.output, c.inputs);
+    } else {
+      await pool.query(`DELETE FROM ${schema}.compactions WHERE output = $1 AND NOT inputs_removed`, [
+        c.output,
+      ]);
+    }
+  }
+  return pending.rowCount ?? 0;
+}
+
 export async function compactHour(
   hdfs: Hdfs,
   pool: pg.Pool,
@@ -70,29 +114,37 @@ export async function compactHour(
     `SELECT events FROM ${schema}.compactions WHERE output = $1`,
     [output],
   );
-  let events: number;
-  let resumed = false;
-  if (recorded.rowCount) {
-    events = recorded.rows[0]?.events ?? 0;
-    resumed = true;
-  } else {
-    const texts: string[] = [];
-    for (const path of inputs) texts.push((await hdfs.readFile(path)).toString('utf8'));
-    const lines = mergeByEventId(texts);
-    events = lines.length;
-    if (!(await hdfs.stat(output))) {
-      const tmp = `${outDir}/_tmp-${name}`;
-      await hdfs.writeFile(tmp, `${lines.join('\n')}\n`);
-      await hdfs.rename(tmp, output);
-    }
-    await pool.query(
-      `INSERT INTO ${schema}.compactions (output, dt, hour, inputs, events) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (output) DO NOTHING`,
-      [output, target.dt, target.hour, inputs, events],
+  const events = recorded.rows[0]?.events;
+  if (events !== undefined && (await linesIn(hdfs, output)) === events) {
+    await removeInputs(hdfs, pool, schema, output, inputs);
+    return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed: true };
+  }
+  const texts: string[] = [];
+  for (const path of inputs) texts.push((await hdfs.readFile(path)).toString('utf8'));
+  const lines = mergeByEventId(texts);
+  const body = `${lines.join('\n')}\n`;
+  const tmp = `${outDir}/_tmp-${name}`;
+  await hdfs.writeFile(tmp, body);
+  await hdfs.rename(tmp, output);
+  // Inputs are removed only once the output holds every byte that was merged.
+  const written = await hdfs.stat(output);
+  if (written?.length !== Buffer.byteLength(body)) {
+    throw new Error(
+      `compacted file ${output} holds ${written?.length ?? 0} bytes, ${Buffer.byteLength(body)} expected`,
     );
   }
-  for (const path of inputs) {
-    if (path !== output && (await hdfs.stat(path))) await hdfs.remove(path);
-  }
-  await pool.query(`UPDATE ${schema}.compactions SET inputs_removed = true WHERE output = $1`, [output]);
-  return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed };
+  await pool.query(
+    `INSERT INTO ${schema}.compactions (output, dt, hour, inputs, events) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (output) DO UPDATE SET events = EXCLUDED.events, inputs = EXCLUDED.inputs`,
+    [output, target.dt, target.hour, inputs, lines.length],
+  );
+  await removeInputs(hdfs, pool, schema, output, inputs);
+  return {
+    dt: target.dt,
+    hour: target.hour,
+    inputs: inputs.length,
+    events: lines.length,
+    output,
+    resumed: false,
+  };
 }
