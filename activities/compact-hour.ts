@@ -36,20 +36,23 @@ export function compactionDdl(schema: string): string {
     events int NOT NULL, inputs_removed boolean NOT NULL DEFAULT false, at timestamptz NOT NULL DEFAULT now())`;
 }
 
-/** Merges lines, keeping the first copy of each event_id. */
+/**
+ * Merges lines, keeping the first copy of each event: the same event_id and event_type (an id that
+ * two types use names two events, both kept, as the raw tables keep both).
+ */
 export function mergeByEventId(texts: string[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const text of texts) {
     for (const line of text.split('\n')) {
       if (!line) continue;
-      let id: string | undefined;
+      let key: string;
       try {
-        id = (JSON.parse(line) as { event_id?: string }).event_id;
+        const e = JSON.parse(line) as { event_id?: unknown; event_type?: unknown };
+        key = typeof e.event_id === 'string' ? `${String(e.event_type)}:${e.event_id}` : `line:${line}`;
       } catch {
-        id = undefined;
+        key = `line:${line}`;
       }
-      const key = id ?? `line:${line}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(line);

@@ -1,16 +1,19 @@
-// Loads one HDFS file into the raw tables exactly once: its rows and its manifest entry commit in
-// one transaction, and an advisory lock on the path serialises a retried load with one still
-// running. A file already in the manifest is skipped. Rows are COPYed (pg-copy-streams) straight
-// into each table; when a row is already there (a replayed or re-compacted file) the COPY fails
-// and is rolled back to a savepoint, and the rows go through a staging table and
-// INSERT … ON CONFLICT (event_id) DO NOTHING instead.
+// Loads one HDFS file into the raw tables exactly once: its rows, its quarantined lines and its
+// manifest entry commit in one transaction, and an advisory lock on the path serialises a retried
+// load with one still running. A file already in the manifest is skipped. Rows are COPYed
+// (pg-copy-streams) straight into each table; when a row is already there (a replayed or
+// re-compacted file) the COPY fails and is rolled back to a savepoint, and the rows go through a
+// staging table and INSERT … ON CONFLICT (event_id) DO NOTHING instead.
+// A row PostgreSQL refuses for what it holds (a data exception, a limit, a constraint) is found by
+// the line number in the COPY's error, moved to raw.rejected_lines, and the COPY is done again
+// without it: one bad line never fails a file, a run, or the runs after it.
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventType } from '../lib/events/schema.ts';
-import { splitLines } from './rows.ts';
+import { type RefusedLine, splitLines } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface FileLoad {
@@ -26,6 +29,7 @@ export interface FileLoadResult {
   lines: number;
   inserted: number;
   duplicate: number;
+  /** Lines quarantined in raw.rejected_lines (the contract's and PostgreSQL's refusals). */
   rejected: number;
   perTable: Record<string, number>;
 }
@@ -57,29 +61,30 @@ export async function loadFileText(
         perTable: {},
       };
     }
+    const refused: RefusedLine[] = [...split.refused];
     const perTable: Record<string, number> = {};
     let inserted = 0;
     for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
       if (!rows.length) continue;
       const table = TABLE_OF[type];
-      const n = await copyRows(client, RAW_SCHEMA, table, columnsOf(type), rows);
+      const n = await copyRows(
+        client,
+        RAW_SCHEMA,
+        table,
+        columnsOf(type),
+        rows,
+        split.lineNos[type],
+        refused,
+      );
       perTable[table] = n;
       inserted += n;
     }
+    await quarantine(client, RAW_SCHEMA, file.path, text, refused, runId);
+    const duplicate = split.lines - refused.length - inserted;
     await client.query(
       `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        file.path,
-        file.kind,
-        file.dt,
-        file.hour,
-        split.lines,
-        inserted,
-        split.lines - split.rejected - inserted,
-        split.rejected,
-        runId,
-      ],
+      [file.path, file.kind, file.dt, file.hour, split.lines, inserted, duplicate, refused.length, runId],
     );
     await client.query('COMMIT');
     return {
@@ -87,8 +92,8 @@ export async function loadFileText(
       skipped: false,
       lines: split.lines,
       inserted,
-      duplicate: split.lines - split.rejected - inserted,
-      rejected: split.rejected,
+      duplicate,
+      rejected: refused.length,
       perTable,
     };
   } catch (err) {
@@ -99,7 +104,72 @@ export async function loadFileText(
   }
 }
 
+/** The refused lines with their bytes, in the load's transaction. */
+async function quarantine(
+  client: pg.PoolClient,
+  RAW_SCHEMA: string,
+  path: string,
+  text: string,
+  refused: RefusedLine[],
+  runId: string,
+): Promise<void> {
+  if (!refused.length) return;
+  const lines = text.split('\n');
+  for (const r of refused) {
+    const line = Buffer.from(lines[r.lineNo - 1] ?? '', 'utf8');
+    await client.query(
+      `INSERT INTO ${RAW_SCHEMA}.rejected_lines (path, line_no, stage, error, bytes, line, run_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (path, line_no) DO NOTHING`,
+      [path, r.lineNo, r.stage, r.error.replaceAll('\u0000', '\\0').slice(0, 2000), line.length, line, runId],
+    );
+  }
+}
+
 const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Whether PostgreSQL refused a row of a COPY for what it holds, and which (0-based): data
+ * exceptions (class 22: out of range, invalid text, impossible dates), program limits (class 54:
+ * an index row too large) and integrity violations other than a duplicate key (class 23). The row
+ * is the line number of the error's COPY context ("COPY search_response, line 3, column …").
+ */
+export function refusedRow(err: unknown, rows: number): number | undefined {
+  const e = err as { code?: string; where?: string };
+  if (!e.code || e.code === UNIQUE_VIOLATION || !/^(22|23|54)/.test(e.code)) return undefined;
+  const m = /COPY [^,]+, line (\d+)/.exec(e.where ?? '');
+  const line = m ? Number(m[1]) : Number.NaN;
+  return line >= 1 && line <= rows ? line - 1 : undefined;
+}
+
+/**
+ * COPYs rows into `target`, each refused row moved to `refused` and the COPY done again without it.
+ * Returns the rows in the COPY, or throws the duplicate key error when a row is already loaded.
+ */
+async function copyRefusing(
+  client: pg.PoolClient,
+  sql: string,
+  rows: string[],
+  lineNos: number[],
+  refused: RefusedLine[],
+): Promise<number> {
+  for (;;) {
+    if (!rows.length) return 0;
+    await client.query('SAVEPOINT copy_rows');
+    try {
+      await pipeline(Readable.from(rows), client.query(copyFrom(sql)));
+      await client.query('RELEASE SAVEPOINT copy_rows');
+      return rows.length;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT copy_rows');
+      const row = refusedRow(err, rows.length);
+      if (row === undefined) throw err;
+      const e = err as Error & { code?: string };
+      refused.push({ lineNo: lineNos[row] as number, stage: 'postgres', error: `${e.code}: ${e.message}` });
+      rows.splice(row, 1);
+      lineNos.splice(row, 1);
+    }
+  }
+}
 
 /** Inserts CSV rows (the type's columns, then _source_file and _run_id); returns the rows added. */
 async function copyRows(
@@ -108,19 +178,15 @@ async function copyRows(
   table: string,
   columns: string[],
   rows: string[],
+  lineNos: number[],
+  refused: RefusedLine[],
 ): Promise<number> {
   const cols = [...columns, '_source_file', '_run_id'].map((c) => `"${c}"`).join(', ');
-  await client.query('SAVEPOINT direct_copy');
+  const copy = (into: string) => `COPY ${into} (${cols}) FROM STDIN WITH (FORMAT csv)`;
   try {
-    await pipeline(
-      Readable.from(rows),
-      client.query(copyFrom(`COPY ${RAW_SCHEMA}.${table} (${cols}) FROM STDIN WITH (FORMAT csv)`)),
-    );
-    await client.query('RELEASE SAVEPOINT direct_copy');
-    return rows.length;
+    return await copyRefusing(client, copy(`${RAW_SCHEMA}.${table}`), rows, lineNos, refused);
   } catch (err) {
     if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-    await client.query('ROLLBACK TO SAVEPOINT direct_copy');
   }
   // Some rows are loaded already: stage them and keep only the new ones.
   const stage = `stage_${table}`;
@@ -128,10 +194,7 @@ async function copyRows(
     `CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT ${cols} FROM ${RAW_SCHEMA}.${table} WITH NO DATA`,
   );
   await client.query(`TRUNCATE ${stage}`);
-  await pipeline(
-    Readable.from(rows),
-    client.query(copyFrom(`COPY ${stage} (${cols}) FROM STDIN WITH (FORMAT csv)`)),
-  );
+  await copyRefusing(client, copy(stage), rows, lineNos, refused);
   const res = await client.query(
     `INSERT INTO ${RAW_SCHEMA}.${table} (${cols}) SELECT ${cols} FROM ${stage} ON CONFLICT (event_id) DO NOTHING`,
   );

@@ -82,10 +82,22 @@ export function rowOf(e: LogEvent): Value[] {
   }
 }
 
+/** A line that cannot be loaded: where it is in its file, and why. */
+export interface RefusedLine {
+  /** 1-based line number in the file. */
+  lineNo: number;
+  stage: 'contract' | 'postgres';
+  error: string;
+}
+
 export interface SplitFile {
   csv: Record<EventType, string[]>;
+  /** The file's line number of each CSV row, row for row. */
+  lineNos: Record<EventType, number[]>;
   lines: number;
-  rejected: number;
+  /** Lines that fail the contract (an older worker wrote them, or a hand-made file). */
+  refused: RefusedLine[];
+  /** `type:event_id` of the rows kept, so a repeat within the file is dropped. */
   eventIds: Set<string>;
 }
 
@@ -97,40 +109,43 @@ const STORED_LINE_OPTIONS = {
   maxPastMs: Number.POSITIVE_INFINITY,
 };
 
+export type StoredLine = { ok: true; event: LogEvent } | { ok: false; error: string };
+
 /**
- * A stored line as an event, or undefined when it fails the contract. Lines the streaming worker
- * wrote carry their id and version: they take the short path (JSON.parse and the zod schema); any
- * other line goes through the full parser, which derives the id from its bytes.
+ * A stored line as an event, or why it fails the contract. Lines the streaming worker wrote carry
+ * their id and version: they take the short path (JSON.parse and the zod schema); any other line,
+ * and any line the short path refuses (for its reason), goes through the full parser, which also
+ * derives the id of a line without one.
  */
-export function parseStoredLine(line: string): LogEvent | undefined {
+export function parseStoredLine(line: string): StoredLine {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
   } catch {
-    return undefined;
+    obj = undefined;
   }
-  const o = obj as { event_id?: unknown; schema_version?: unknown } | null;
+  const o = obj as { event_id?: unknown; schema_version?: unknown } | null | undefined;
   if (o && typeof o === 'object' && typeof o.event_id === 'string' && typeof o.schema_version === 'number') {
     const parsed = eventSchema.safeParse(obj);
-    return parsed.success ? (parsed.data as LogEvent) : undefined;
+    if (parsed.success) return { ok: true, event: parsed.data as LogEvent };
   }
   const r = parseEvent(line, STORED_LINE_OPTIONS);
-  return r.ok ? r.event : undefined;
+  return r.ok ? { ok: true, event: r.event } : { ok: false, error: `${r.reason}: ${r.detail}` };
 }
 
 const YIELD_EVERY = 2000;
 
 /**
  * Splits a file's lines by event type as CSV rows (each followed by `extra`, the load's own
- * columns); lines that fail the contract are counted, not loaded. It lets the event loop run every
- * few thousand lines, so that while one file is parsed here the COPY of another (two load at once)
- * keeps PostgreSQL busy.
+ * columns); lines that fail the contract are listed for the quarantine, not loaded. It lets the
+ * event loop run every few thousand lines, so that while one file is parsed here the COPY of
+ * another (two load at once) keeps PostgreSQL busy.
  */
 export async function splitLines(text: string, extra: Value[] = []): Promise<SplitFile> {
   const split = emptySplit();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    addLine(split, lines[i] as string, extra);
+    addLine(split, lines[i] as string, i + 1, extra);
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
   }
   return split;
@@ -139,21 +154,27 @@ export async function splitLines(text: string, extra: Value[] = []): Promise<Spl
 function emptySplit(): SplitFile {
   return {
     csv: { search: [], purchase: [], order_complete: [], order_failed: [], error: [] },
+    lineNos: { search: [], purchase: [], order_complete: [], order_failed: [], error: [] },
     lines: 0,
-    rejected: 0,
+    refused: [],
     eventIds: new Set<string>(),
   };
 }
 
-function addLine(split: SplitFile, line: string, extra: Value[]): void {
+function addLine(split: SplitFile, line: string, lineNo: number, extra: Value[]): void {
   if (!line) return;
   split.lines++;
-  const event = parseStoredLine(line);
-  if (!event) {
-    split.rejected++;
+  const parsed = parseStoredLine(line);
+  if (!parsed.ok) {
+    split.refused.push({ lineNo, stage: 'contract', error: parsed.error });
     return;
   }
-  if (split.eventIds.has(event.event_id)) return;
-  split.eventIds.add(event.event_id);
+  const event = parsed.event;
+  // A repeat is the same type and id (each raw table is keyed by event_id); an id another type
+  // also uses is a different event, loaded into its own table (fact_events keeps one of them).
+  const key = `${event.event_type}:${event.event_id}`;
+  if (split.eventIds.has(key)) return;
+  split.eventIds.add(key);
   split.csv[event.event_type].push(csvLine(extra.length ? [...rowOf(event), ...extra] : rowOf(event)));
+  split.lineNos[event.event_type].push(lineNo);
 }

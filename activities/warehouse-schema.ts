@@ -106,6 +106,19 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     rows_rejected int NOT NULL,
     run_id text,
     loaded_at timestamptz NOT NULL DEFAULT now())`);
+  // Lines of loaded files that could not be loaded: failing the contract, or refused by PostgreSQL.
+  // Written in the file's transaction, so a line is quarantined exactly when its file is loaded. The
+  // line is kept as bytes: whatever it holds (a NUL included), the quarantine can store it.
+  ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.rejected_lines (
+    path text NOT NULL,
+    line_no int NOT NULL,
+    stage text NOT NULL CHECK (stage IN ('contract', 'postgres')),
+    error text NOT NULL,
+    bytes int NOT NULL,
+    line bytea NOT NULL,
+    run_id text,
+    rejected_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (path, line_no))`);
   ddl.push(compactionDdl(RAW_SCHEMA));
   return ddl;
 }

@@ -1,7 +1,7 @@
 // `logpipe dlq replay`: dead letters back to the events topic (producers/dlq-replay.ts).
 import type { Command } from 'commander';
 import { loadConfig } from '../lib/config.ts';
-import { REJECT_REASONS } from '../lib/events/parse.ts';
+import { DEAD_LETTER_REASONS } from '../lib/events/parse.ts';
 import { type ReplaySummary, replayDeadLetters } from '../producers/dlq-replay.ts';
 
 function time(flag: string, text: string): Date {
@@ -36,7 +36,7 @@ export function registerDlq(program: Command): void {
     .description(
       'publish dead-lettered messages again, as they came, to the events topic; never deletes from the DLQ, and a second call resumes where the first stopped',
     )
-    .option('--reason <reason>', `only this reason (${REJECT_REASONS.join(', ')})`)
+    .option('--reason <reason>', `only this reason (${DEAD_LETTER_REASONS.join(', ')})`)
     .option('--since <time>', 'only messages dead-lettered at or after this time', (v) => time('--since', v))
     .option('--until <time>', 'only messages dead-lettered before this time', (v) => time('--until', v))
     .option('--limit <n>', 'replay at most this many', (v) => wholeNumber('--limit', v))

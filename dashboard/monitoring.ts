@@ -465,7 +465,7 @@ export class Monitoring {
     }
     const r = (await withTimeout(handle.result(), 5000, 'result')) as {
       filesNew?: number;
-      load?: { inserted?: number; duplicate?: number; perTable?: Record<string, number> };
+      load?: { inserted?: number; duplicate?: number; rejected?: number; perTable?: Record<string, number> };
       steps?: { step: string; ms: number }[];
       dbt?: { models?: number | unknown[]; tests?: { name: string; status: string }[] };
     } | null;
@@ -473,6 +473,8 @@ export class Monitoring {
       filesNew: r?.filesNew ?? null,
       rowsLoaded: r?.load?.inserted ?? null,
       duplicates: r?.load?.duplicate ?? null,
+      // Lines quarantined in raw.rejected_lines by this run.
+      quarantined: r?.load?.rejected ?? null,
       perTable: r?.load?.perTable ?? {},
       steps: r?.steps ?? [],
       dbt: r?.dbt ? dbtSummary(r.dbt) : null,

@@ -74,6 +74,8 @@ export const configSchema = z.object({
   STREAM_GROUP_ID: nonEmpty.default('logpipe-streaming'),
   /** Messages larger than this go to the dead-letter topic. */
   MAX_EVENT_BYTES: positiveInt('a size in bytes, e.g. 65536').default(65_536),
+  /** Dead letters above this size are cut to it (header truncated_from_bytes); below the broker's message.max.bytes. */
+  DLQ_MAX_VALUE_BYTES: positiveInt('a size in bytes, e.g. 524288').default(512 * 1024),
   HDFS_RAW_ROOT: z
     .string()
     .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/raw')

@@ -348,6 +348,15 @@ async function loadMonitoring(gen: number): Promise<void> {
         { key: 'filesNew', label: 'files', num: true },
         { key: 'rowsLoaded', label: 'rows loaded', num: true },
         {
+          key: 'quarantined',
+          label: 'quarantined',
+          num: true,
+          html: (x) =>
+            x.quarantined
+              ? `<span class="badge WARN" title="lines in raw.rejected_lines">${esc(x.quarantined)}</span>`
+              : esc(x.quarantined ?? '–'),
+        },
+        {
           key: 'dbt',
           label: 'dbt tests',
           html: (x) => {

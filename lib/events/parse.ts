@@ -16,6 +16,10 @@ export const REJECT_REASONS = [
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** Why a message is in the dead-letter topic: the parser's reasons, or a sink that refused it. */
+export const DEAD_LETTER_REASONS = [...REJECT_REASONS, 'sink_rejected'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
 export interface ParseOptions {
   maxBytes: number;
   /** Deepest nesting of objects and arrays accepted. */

@@ -81,7 +81,11 @@ const money = z
   .number()
   .finite()
   .nonnegative('must not be negative')
-  .lt(AMOUNT_LIMIT, `must be less than ${AMOUNT_LIMIT} (numeric(14,2))`);
+  .lt(AMOUNT_LIMIT, `must be less than ${AMOUNT_LIMIT} (numeric(14,2))`)
+  // numeric(14,2) rounds to cents first: 999999999999.996 would become 10^12 and overflow.
+  .refine((v) => Math.round(v * 100) < AMOUNT_LIMIT * 100, {
+    message: `must round to less than ${AMOUNT_LIMIT} at two decimals (numeric(14,2))`,
+  });
 
 export const itemSchema = z.looseObject({
   product_id: text,

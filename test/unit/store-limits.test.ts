@@ -82,6 +82,16 @@ describe('the contract holds only what the stores can store', () => {
     /details\.amount: .*numeric\(14,2\)/,
   );
   rejects(
+    'an amount that rounds to 10^12 at two decimals',
+    { ...c, details: { ...c.details, amount: 999_999_999_999.996 } },
+    /details\.amount: must round/,
+  );
+  it('accepts the largest amount numeric(14,2) holds', () => {
+    assert.ok(
+      parseEvent(JSON.stringify({ ...c, details: { ...c.details, amount: 999_999_999_999.99 } }), opts).ok,
+    );
+  });
+  rejects(
     'a NUL in a query',
     { ...s, details: { ...s.details, query: 'bo\u0000ok' } },
     /details\.query: must not contain a NUL/,

@@ -13,7 +13,7 @@ import { type FlatEvent, flattenEvent } from '../../lib/events/flatten.ts';
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions, parseEvent } from '../../lib/events/parse.ts';
 import type { Logger } from '../../lib/log.ts';
 import { CassandraSink } from './cassandra-sink.ts';
-import { deadLetter, type Rejected } from './dead-letter.ts';
+import { DEFAULT_DLQ_LIMITS, type DeadLetterLimits, deadLetter, type Rejected } from './dead-letter.ts';
 import { HdfsRawSink } from './hdfs-raw-sink.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { PendingLine } from './raw-layout.ts';
@@ -59,6 +59,7 @@ export class StreamWorker {
   private readonly lanes = new Map<number, Promise<unknown>>();
   private readonly topic: string;
   private readonly parseOptions: ParseOptions;
+  private readonly dlqLimits: DeadLetterLimits;
   private stopping = false;
   /** stop() was called: the consumer is not started again. */
   private closing = false;
@@ -88,6 +89,7 @@ export class StreamWorker {
     );
     this.rawSink = new HdfsRawSink(deps.hdfs, config.HDFS_RAW_ROOT, this.topic);
     this.parseOptions = { ...DEFAULT_PARSE_OPTIONS, maxBytes: config.MAX_EVENT_BYTES, ...deps.parseOptions };
+    this.dlqLimits = { ...DEFAULT_DLQ_LIMITS, maxValueBytes: config.DLQ_MAX_VALUE_BYTES };
   }
 
   health() {
@@ -232,7 +234,10 @@ export class StreamWorker {
       const chunk = batch.messages.slice(i, i + CHUNK);
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
+      const lineIds: string[] = [];
       const rejected: Rejected[] = [];
+      /** Where each accepted event came from, to dead-letter it if a sink refuses it. */
+      const sources = new Map<string, { offset: string; value: Buffer }[]>();
       for (const m of chunk) {
         const offset = BigInt(m.offset);
         if (offset <= st.floor) continue; // already in HDFS and Cassandra before a crash
@@ -241,6 +246,10 @@ export class StreamWorker {
         if (res.ok) {
           flats.push(flattenEvent(res.event));
           lines.push({ offset, at: new Date(res.event.timestamp), line: res.line });
+          lineIds.push(res.event.event_id);
+          const seen = sources.get(res.event.event_id);
+          if (seen) seen.push({ offset: m.offset, value });
+          else sources.set(res.event.event_id, [{ offset: m.offset, value }]);
         } else {
           rejected.push({ offset: m.offset, value, reason: res.reason, detail: res.detail });
         }
@@ -251,22 +260,45 @@ export class StreamWorker {
       // The sinks' writes run behind the fetches, in order per partition; the fetch position moves
       // on at once (the committed offset only moves after the sinks, in flush()).
       const job = st.writes.then(async () => {
-        await Promise.all([
-          this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat),
-          this.retry(
-            'kafka-dlq',
-            () =>
-              deadLetter(
-                this.dlqProducer,
-                dlqTopic(this.deps.config),
-                { topic: this.topic, partition },
-                rejected,
-              ),
-            heartbeat,
-          ),
-        ]);
-        metrics.written.inc({ sink: 'cassandra' }, flats.length);
+        // Only what can succeed later is retried; an event Cassandra refuses for its content is
+        // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
+        const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
+        const refusedIds = new Set(refused.map((r) => r.event.event_id));
+        for (const r of refused) {
+          for (const src of sources.get(r.event.event_id) ?? []) {
+            rejected.push({
+              ...src,
+              reason: 'sink_rejected',
+              sink: 'cassandra',
+              detail: `cassandra: ${r.message}`,
+            });
+          }
+        }
+        if (refused.length) {
+          this.deps.log.warn(
+            { partition, events: [...refusedIds].slice(0, 10), err: refused[0]?.message },
+            'Cassandra refused events for their content: dead-lettered as sink_rejected',
+          );
+        }
+        await this.retry(
+          'kafka-dlq',
+          () =>
+            deadLetter(
+              this.dlqProducer,
+              dlqTopic(this.deps.config),
+              { topic: this.topic, partition },
+              rejected,
+              this.dlqLimits,
+            ),
+          heartbeat,
+        );
+        metrics.written.inc({ sink: 'cassandra' }, flats.length - refused.length);
         for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+        if (refusedIds.size) {
+          const kept = lines.filter((_, i) => !refusedIds.has(lineIds[i] as string));
+          lines.length = 0;
+          lines.push(...kept);
+        }
         if (generation !== this.generation) return;
         if (!st.pending.length && lines.length) st.firstPendingAt = Date.now();
         for (const l of lines) {
