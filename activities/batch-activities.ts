@@ -73,6 +73,43 @@ async function beating<T>(fn: () => Promise<T>, details: () => unknown = () => u
   }
 }
 
+/** Throws the activity's cancellation (delivered with a heartbeat) between two units of work. */
+function honourCancellation(): void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return;
+  }
+  ctx.cancellationSignal.throwIfAborted();
+}
+
+/**
+ * Runs fn holding a session-level advisory lock: one holder at a time whatever started it (the
+ * schedule, `batch run`, a backfill that allows overlaps, a retried attempt). The lock belongs to
+ * the connection, so a worker killed with -9 frees it when PostgreSQL sees the connection drop.
+ */
+async function exclusively<T>(pool: pg.Pool, name: string, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    for (;;) {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        name,
+      ]);
+      if (got.rows[0]?.ok) break;
+      honourCancellation();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 export function createBatchActivities(deps: BatchDeps) {
   const { config, pool, hdfs, cassandra } = deps;
   const RAW_SCHEMA = config.WAREHOUSE_RAW_SCHEMA;
@@ -139,33 +176,35 @@ export function createBatchActivities(deps: BatchDeps) {
       const ctx = Context.current();
       let compactedHours = 0;
       return beating(
-        async () => {
-          await finishPendingCompactions(hdfs, pool, RAW_SCHEMA);
-          const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
-          const compacted = await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC);
-          const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
-          const hours = new Map<string, HourToCompact>();
-          for (const f of raw) {
-            const hourEnd = Date.parse(`${f.dt}T${String(f.hour).padStart(2, '0')}:00:00Z`) + 3_600_000;
-            if (hourEnd > closedBefore) continue; // still open: its raw files are loaded as they are
-            const key = `${f.dt}/${f.hour}`;
-            const h = hours.get(key) ?? { dt: f.dt, hour: f.hour, inputs: [] };
-            h.inputs.push(f.path);
-            hours.set(key, h);
-          }
-          // A late raw file is merged with the hour's earlier compacted file.
-          for (const f of compacted) hours.get(`${f.dt}/${f.hour}`)?.inputs.push(f.path);
-          const results: CompactionResult[] = [];
-          for (const h of hours.values()) {
-            const dir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, h.dt, h.hour);
-            results.push(await compactHour(hdfs, pool, RAW_SCHEMA, dir, h));
-            compactedHours = results.length;
-          }
-          // A compacted file whose inputs were all loaded holds only rows already in the tables (the
-          // usual case: an hour's raw files were loaded while it was open). It is recorded as loaded
-          // without being read again.
-          await pool.query(
-            `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
+        () =>
+          exclusively(pool, `logpipe-compaction:${RAW_SCHEMA}`, async () => {
+            await finishPendingCompactions(hdfs, pool, RAW_SCHEMA);
+            const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
+            const compacted = await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC);
+            const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
+            const hours = new Map<string, HourToCompact>();
+            for (const f of raw) {
+              const hourEnd = Date.parse(`${f.dt}T${String(f.hour).padStart(2, '0')}:00:00Z`) + 3_600_000;
+              if (hourEnd > closedBefore) continue; // still open: its raw files are loaded as they are
+              const key = `${f.dt}/${f.hour}`;
+              const h = hours.get(key) ?? { dt: f.dt, hour: f.hour, inputs: [] };
+              h.inputs.push(f.path);
+              hours.set(key, h);
+            }
+            // A late raw file is merged with the hour's earlier compacted file.
+            for (const f of compacted) hours.get(`${f.dt}/${f.hour}`)?.inputs.push(f.path);
+            const results: CompactionResult[] = [];
+            for (const h of hours.values()) {
+              honourCancellation();
+              const dir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, h.dt, h.hour);
+              results.push(await compactHour(hdfs, pool, RAW_SCHEMA, dir, h));
+              compactedHours = results.length;
+            }
+            // A compacted file whose inputs were all loaded holds only rows already in the tables (the
+            // usual case: an hour's raw files were loaded while it was open). It is recorded as loaded
+            // without being read again.
+            await pool.query(
+              `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
            SELECT c.output, 'compacted', c.dt, c.hour, c.events, 0, c.events, 0, $1
            FROM ${RAW_SCHEMA}.compactions c
            WHERE c.inputs_removed
@@ -174,10 +213,10 @@ export function createBatchActivities(deps: BatchDeps) {
                SELECT 1 FROM unnest(c.inputs) AS i(path)
                WHERE NOT EXISTS (SELECT 1 FROM ${RAW_SCHEMA}.load_manifest m WHERE m.path = i.path))
            ON CONFLICT (path) DO NOTHING`,
-            [ctx.info.workflowExecution?.workflowId ?? null],
-          );
-          return results;
-        },
+              [ctx.info.workflowExecution?.workflowId ?? null],
+            );
+            return results;
+          }),
         () => ({ compacted: compactedHours }),
       );
     },
@@ -211,6 +250,19 @@ export function createBatchActivities(deps: BatchDeps) {
       let doneUpTo = resumeFrom;
       const finished = new Set<number>();
       const loadOne = async (file: FileLoad): Promise<FileLoadResult> => {
+        // A raw file that an overlapping run compacted away since it was listed: its lines are in
+        // the hour's compacted file, which the next discovery finds (it is not recorded as loaded,
+        // since this input was not).
+        if (file.kind === 'raw' && !(await hdfs.stat(file.path)))
+          return {
+            path: file.path,
+            skipped: true,
+            lines: 0,
+            inserted: 0,
+            duplicate: 0,
+            rejected: 0,
+            perTable: {},
+          };
         const text = (await hdfs.readFile(file.path)).toString('utf8');
         for (let attempt = 1; ; attempt++) {
           try {
@@ -223,6 +275,7 @@ export function createBatchActivities(deps: BatchDeps) {
       };
       const lane = async () => {
         while (next < files.length) {
+          honourCancellation();
           const i = next++;
           add(await loadOne(files[i] as FileLoad));
           finished.add(i);

@@ -31,11 +31,22 @@ function portOk(n: number): boolean {
   return Number.isInteger(n) && n > 0 && n < 65536;
 }
 
-const port = z.coerce
-  .number({ message: 'expected a port number from 1 to 65535' })
-  .int('expected a port number from 1 to 65535')
-  .min(1, 'expected a port number from 1 to 65535')
-  .max(65535, 'expected a port number from 1 to 65535');
+/**
+ * A whole number written in decimal digits only: "0x10", "1e3", "12.0" or "-1" are refused (a
+ * coercion would take them), and so is anything outside [min, max], so a typo cannot turn into a
+ * roll size of a terabyte or a partition count of a million.
+ */
+const wholeNumber = (expected: string, min: number, max: number) => {
+  const message = `expected ${expected} (a whole number in decimal digits from ${min} to ${max})`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,15}$/, message)
+    .transform(Number)
+    .pipe(z.number().int(message).min(min, message).max(max, message));
+};
+
+const port = wholeNumber('a port number', 1, 65535);
 
 const httpUrl = z
   .string()
@@ -47,11 +58,22 @@ const httpUrl = z
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
 
-const positiveInt = (expected: string) =>
-  z.coerce
-    .number({ message: `expected ${expected}` })
-    .int(`expected ${expected}`)
-    .positive(`expected ${expected}`);
+/** Kafka's own rule for topic names; the topic is also a folder name in HDFS. */
+const topicName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name: letters, digits, . _ and -, at most 249')
+  .refine((s) => s !== '.' && s !== '..', { message: 'expected a Kafka topic name, not . or ..' });
+
+/** Letters, digits, . _ and -: safe in CQL literals, HDFS paths, metric labels and URLs. */
+const plainName = (expected: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(
+      new RegExp(`^[A-Za-z0-9._-]{1,${max}}$`),
+      `expected ${expected}: letters, digits, . _ and -, at most ${max}`,
+    );
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   message: 'expected one of fatal, error, warn, info, debug, trace, silent',
@@ -65,49 +87,56 @@ export const configSchema = z.object({
   ),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
-  KAFKA_TOPIC: nonEmpty.default('LogEvents'),
+  KAFKA_TOPIC: topicName.default('LogEvents'),
   /** Dead-letter topic; defaults to `${KAFKA_TOPIC}.dlq`. */
-  KAFKA_DLQ_TOPIC: nonEmpty.optional(),
-  KAFKA_PARTITIONS: positiveInt('a whole number of partitions, e.g. 6').default(6),
+  KAFKA_DLQ_TOPIC: topicName.optional(),
+  KAFKA_PARTITIONS: wholeNumber('a number of partitions, e.g. 6', 1, 10_000).default(6),
   /** Replicas of the topics logpipe creates: 1 on the local stack, 3 on a three-broker cluster. */
-  KAFKA_REPLICATION_FACTOR: positiveInt('a whole number of replicas, e.g. 3').default(1),
-  STREAM_GROUP_ID: nonEmpty.default('logpipe-streaming'),
+  KAFKA_REPLICATION_FACTOR: wholeNumber('a number of replicas, e.g. 3', 1, 32).default(1),
+  STREAM_GROUP_ID: plainName('a consumer group id', 255).default('logpipe-streaming'),
   /** Messages larger than this go to the dead-letter topic. */
-  MAX_EVENT_BYTES: positiveInt('a size in bytes, e.g. 65536').default(65_536),
+  MAX_EVENT_BYTES: wholeNumber('a size in bytes, e.g. 65536', 256, 16 * 1024 * 1024).default(65_536),
   /** Dead letters above this size are cut to it (header truncated_from_bytes); below the broker's message.max.bytes. */
-  DLQ_MAX_VALUE_BYTES: positiveInt('a size in bytes, e.g. 524288').default(512 * 1024),
+  DLQ_MAX_VALUE_BYTES: wholeNumber('a size in bytes, e.g. 524288', 1024, 16 * 1024 * 1024).default(
+    512 * 1024,
+  ),
   HDFS_RAW_ROOT: z
     .string()
     .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/raw')
     .default('/logpipe/raw'),
   /** A partition's raw HDFS file is rolled when any of these is reached. */
-  HDFS_ROLL_MAX_EVENTS: positiveInt('a whole number of events, e.g. 5000').default(5000),
-  HDFS_ROLL_MAX_BYTES: positiveInt('a size in bytes, e.g. 4194304').default(4 * 1024 * 1024),
-  HDFS_ROLL_MAX_AGE_MS: positiveInt('a duration in milliseconds, e.g. 10000').default(10_000),
+  HDFS_ROLL_MAX_EVENTS: wholeNumber('a number of events, e.g. 5000', 1, 10_000_000).default(5000),
+  HDFS_ROLL_MAX_BYTES: wholeNumber('a size in bytes, e.g. 4194304', 1024, 1024 * 1024 * 1024).default(
+    4 * 1024 * 1024,
+  ),
+  HDFS_ROLL_MAX_AGE_MS: wholeNumber('a duration in milliseconds, e.g. 10000', 10, 3_600_000).default(10_000),
   /** 0 picks a free port (several workers on one host). */
-  STREAM_METRICS_PORT: z.coerce
-    .number({ message: 'expected a port number from 0 to 65535' })
-    .int('expected a port number from 0 to 65535')
-    .min(0, 'expected a port number from 0 to 65535')
-    .max(65535, 'expected a port number from 0 to 65535')
-    .default(9464),
+  STREAM_METRICS_PORT: wholeNumber('a port number, 0 for any free one', 0, 65535).default(9464),
   /** Interface of the metrics endpoint; 0.0.0.0 only inside a container (docker-compose.yaml). */
   STREAM_METRICS_HOST: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address to bind, e.g. 127.0.0.1')
     .default('127.0.0.1'),
-  STREAM_CASSANDRA_CONCURRENCY: positiveInt('a whole number, e.g. 64').default(64),
+  STREAM_CASSANDRA_CONCURRENCY: wholeNumber('a number of requests, e.g. 64', 1, 2048).default(64),
   WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
-  HDFS_USER: nonEmpty.default('logpipe'),
+  HDFS_USER: z
+    .string()
+    .trim()
+    .regex(
+      /^[a-z_][a-z0-9_.-]{0,31}$/,
+      'expected a user name: lower case letters, digits, _ . and -, e.g. logpipe',
+    )
+    .default('logpipe'),
   CASSANDRA_CONTACT_POINTS: hostList.default(['127.0.0.1']),
   CASSANDRA_PORT: port.default(9042),
-  CASSANDRA_LOCAL_DC: nonEmpty.default('datacenter1'),
+  // Written into the keyspace's replication map: only the characters a data centre name uses.
+  CASSANDRA_LOCAL_DC: plainName('a data centre name, e.g. datacenter1', 48).default('datacenter1'),
   /**
    * Replicas of the keyspace in the local data centre. Above 1 the keyspace uses
    * NetworkTopologyStrategy and the worker writes at LOCAL_QUORUM.
    */
-  CASSANDRA_REPLICATION_FACTOR: positiveInt('a whole number of replicas, e.g. 3').default(1),
+  CASSANDRA_REPLICATION_FACTOR: wholeNumber('a number of replicas, e.g. 3', 1, 32).default(1),
   CASSANDRA_KEYSPACE: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a keyspace name: lower case letters, digits and _')
@@ -136,13 +165,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'expected a schema name: lower case letters, digits and _')
     .default('analytics'),
-  BATCH_TASK_QUEUE: nonEmpty.default('batch'),
+  BATCH_TASK_QUEUE: plainName('a task queue name, e.g. batch', 200).default('batch'),
   HDFS_COMPACTED_ROOT: z
     .string()
     .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/compacted')
     .default('/logpipe/compacted'),
   /** An hour is compacted once it ended this long ago (late events still land in raw files after). */
-  COMPACT_GRACE_MINUTES: positiveInt('a whole number of minutes, e.g. 15').default(15),
+  COMPACT_GRACE_MINUTES: wholeNumber('a number of minutes, e.g. 15', 1, 10_080).default(15),
   /** Slack-compatible incoming webhook: a message when a batch run fails. */
   ALERT_WEBHOOK_URL: httpUrl.optional(),
   /** Also post when a run succeeds. */
@@ -177,19 +206,9 @@ export const configSchema = z.object({
    * wait this long (heartbeating) before it runs, so a fault test can see the activity started and
    * kill the worker inside it (see lib/failpoints.ts). Unset: no pause.
    */
-  LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS: z.coerce
-    .number({ message: 'expected a duration in milliseconds from 0 to 600000' })
-    .int('expected a duration in milliseconds from 0 to 600000')
-    .min(0, 'expected a duration in milliseconds from 0 to 600000')
-    .max(600_000, 'expected a duration in milliseconds from 0 to 600000')
-    .optional(),
+  LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS: wholeNumber('a duration in milliseconds', 0, 600_000).optional(),
   /** Identical API requests within this many milliseconds share one answer (0: every request is computed). */
-  DASHBOARD_RESPONSE_CACHE_MS: z.coerce
-    .number({ message: 'expected a duration in milliseconds from 0 to 60000' })
-    .int('expected a duration in milliseconds from 0 to 60000')
-    .min(0, 'expected a duration in milliseconds from 0 to 60000')
-    .max(60_000, 'expected a duration in milliseconds from 0 to 60000')
-    .default(1000),
+  DASHBOARD_RESPONSE_CACHE_MS: wholeNumber('a duration in milliseconds', 0, 60_000).default(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

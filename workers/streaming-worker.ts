@@ -88,9 +88,13 @@ export async function runStreamingWorker(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: finishing the batch, rolling to HDFS, committing');
     try {
-      await worker.stop();
+      const { uncommitted } = await worker.stop();
       await cassandra.shutdown();
       server.close();
+      if (uncommitted.length) {
+        log.error({ partitions: uncommitted }, 'stopped, but these partitions were not committed: they resume from their last commit and HDFS marker');
+        process.exit(1);
+      }
       log.info('stopped cleanly');
       process.exit(0);
     } catch (err) {

@@ -124,6 +124,56 @@ describe('batch worker killed during a compaction', () => {
   });
 });
 
+describe('two runs at once (a backfill that allows overlaps, `batch run` beside the schedule)', () => {
+  const { iso, schema, count, assertEachEventOnce } = batchScenario('overlap', {
+    COMPACT_GRACE_MINUTES: '15',
+  });
+
+  it('both complete; each hour is compacted once and each event loaded once', async () => {
+    const events = [
+      ...new EventGenerator({ seed: iso.id, start: new Date(Date.now() - 5 * 3600_000), rate: 0.1 }).take(
+        1200,
+      ),
+    ];
+    const hours = new Set(events.map((e) => e.timestamp.slice(0, 13)));
+    await writeInRounds(iso, events);
+    const client = await connectTemporal(iso.config);
+    const worker = startBatchWorker(iso, 'overlap');
+    try {
+      const start = () =>
+        client.workflow.start('hdfsToWarehouse', {
+          taskQueue: iso.config.BATCH_TASK_QUEUE,
+          workflowId: `test-overlap-${randomUUID()}`,
+          args: [{ dbt: false }],
+        });
+      const handles = await Promise.all([start(), start()]);
+      const results = (await Promise.all(handles.map((h) => h.result()))) as HdfsToWarehouseResult[];
+      assert.equal(results.length, 2);
+      // One compaction per hour, whichever run did it, and its raw files gone.
+      assert.equal(await count(`SELECT count(*) AS n FROM ${schema}.compactions`), hours.size);
+      assert.equal(
+        await count(`SELECT count(*) AS n FROM ${schema}.compactions WHERE inputs_removed`),
+        hours.size,
+      );
+      assert.deepEqual(
+        (await hdfsFiles(iso)).filter((f) => f.endsWith('.ndjson')),
+        [],
+        'no raw file left',
+      );
+      await assertEachEventOnce(events);
+      assert.equal(
+        results.reduce((n, r) => n + r.load.inserted, 0),
+        events.length,
+        'the two runs together inserted each event once',
+      );
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await client.connection.close();
+    }
+  });
+});
+
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED */
 const STARTED = 2;
 

@@ -3,13 +3,19 @@
 // broker restart is in stack-faults.test.ts). Each case is bounded in time and ends with exact
 // counts: every event in Cassandra once and in HDFS once.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafka } from '../../lib/clients/kafka.ts';
+import { repoRoot } from '../../lib/config.ts';
 import { startService, stopService } from '../../stack/stack.ts';
 import { assertExactlyOnce, dataset, messages, service, stack } from '../helpers/faults.ts';
 import {
   cassandraEventIds,
   createTopics,
+  duplicates,
+  hdfsEventIds,
   isolated,
   send,
   startWorker,
@@ -18,6 +24,47 @@ import {
 } from '../helpers/pipeline.ts';
 
 describe('streaming worker under faults', () => {
+  it('a graceful stop rolls and commits every partition before leaving the group', async () => {
+    // Nothing rolls by itself during the test: whatever is in HDFS and committed, the stop did.
+    const iso = isolated('graceful', { HDFS_ROLL_MAX_EVENTS: '100000', HDFS_ROLL_MAX_AGE_MS: '600000' });
+    await createTopics(iso);
+    const events = dataset(iso, 900);
+    const w = startWorker(iso, 'graceful');
+    await send(iso, messages(events));
+    await waitFor('every event in Cassandra', async () =>
+      (await cassandraEventIds(iso)).size >= events.length ? true : undefined,
+    );
+    assert.equal((await hdfsEventIds(iso)).size, 0, 'nothing rolled before the stop');
+    assert.equal(await stopWorker(w), 0, 'exits 0 only when every partition was committed');
+    const log = readFileSync(join(repoRoot, 'test-artifacts', 'logs', `${iso.id}-graceful.log`), 'utf8');
+    assert.match(log, /stopped cleanly/);
+    assert.doesNotMatch(log, /final roll or commit failed/);
+    const raw = await hdfsEventIds(iso);
+    assert.equal(raw.size, events.length, 'the stop rolled every event to HDFS');
+    const admin = createKafka(iso.config, 'test-admin').admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(iso.config.KAFKA_TOPIC);
+      const [committed] = await admin.fetchOffsets({
+        groupId: iso.config.STREAM_GROUP_ID,
+        topics: [iso.config.KAFKA_TOPIC],
+      });
+      const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
+      for (const e of ends)
+        assert.equal(byPartition.get(e.partition), e.high, `partition ${e.partition} committed to its end`);
+    } finally {
+      await admin.disconnect();
+    }
+    // A new worker starts where the stop committed: nothing comes twice.
+    const again = startWorker(iso, 'after-graceful');
+    try {
+      await sleep(8000);
+      assert.deepEqual(duplicates(await hdfsEventIds(iso)), []);
+    } finally {
+      await stopWorker(again);
+    }
+  });
+
   it('kill -9 of the worker five times during a stream loses and duplicates nothing', async () => {
     // Small rolls, so kills land between the HDFS steps too.
     const iso = isolated('kill9', { HDFS_ROLL_MAX_EVENTS: '700', HDFS_ROLL_MAX_AGE_MS: '300' });

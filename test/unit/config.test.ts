@@ -51,6 +51,24 @@ describe('configuration', () => {
     ['CASSANDRA_KEYSPACE', 'Bad-Name', /keyspace name/],
     ['CASSANDRA_CONTACT_POINTS', 'a b', /list of hosts/],
     ['LOG_LEVEL', 'loud', /one of fatal/],
+    // Decimal digits only: a coercion would read these as 16, 1000 and 10.
+    ['KAFKA_PARTITIONS', '0x10', /decimal digits/],
+    ['HDFS_ROLL_MAX_EVENTS', '1e3', /decimal digits/],
+    ['PGPORT', ' 5432.0', /decimal digits/],
+    ['MAX_EVENT_BYTES', '-1', /decimal digits/],
+    // Upper bounds: sizes and counts a typo would make absurd.
+    ['HDFS_ROLL_MAX_BYTES', '99999999999', /from 1024 to 1073741824/],
+    ['KAFKA_PARTITIONS', '1000000', /from 1 to 10000/],
+    ['STREAM_CASSANDRA_CONCURRENCY', '100000', /from 1 to 2048/],
+    ['DLQ_MAX_VALUE_BYTES', '100', /from 1024/],
+    // Names that go into HDFS paths, CQL and Kafka.
+    ['KAFKA_TOPIC', 'Log/Events', /Kafka topic name/],
+    ['KAFKA_TOPIC', '..', /not \. or \.\./],
+    ['KAFKA_DLQ_TOPIC', 'a b', /Kafka topic name/],
+    ['CASSANDRA_LOCAL_DC', "dc1'}; DROP KEYSPACE logs; --", /data centre name/],
+    ['STREAM_GROUP_ID', 'group\nid', /consumer group id/],
+    ['HDFS_USER', 'Root User', /user name/],
+    ['BATCH_TASK_QUEUE', 'batch queue', /task queue name/],
   ];
   for (const [variable, value, expected] of invalid) {
     it(`rejects ${variable}=${value} with a message naming it`, () => {

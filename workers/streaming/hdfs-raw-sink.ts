@@ -32,13 +32,21 @@ export class HdfsRawSink {
     this.knownDirs.add(dir);
   }
 
+  /**
+   * The partition's marker, or undefined when there is none or it was cut short by a crash (nothing
+   * of that flush was renamed nor committed). A marker that cannot be read (HDFS down, a timeout)
+   * is an error: guessing "no marker" would resume from Kafka's commit alone and could write a range
+   * twice, so the partition waits (the caller retries) until HDFS answers.
+   */
   private async readMarker(partition: number): Promise<Marker | undefined> {
+    const path = markerPath(this.root, this.topic, partition);
+    if (!(await this.hdfs.stat(path))) return undefined;
+    const text = (await this.hdfs.readFile(path)).toString('utf8');
     try {
-      const text = (await this.hdfs.readFile(markerPath(this.root, this.topic, partition))).toString('utf8');
       const m = JSON.parse(text) as Marker;
       return typeof m.end === 'string' && Array.isArray(m.moves) ? m : undefined;
     } catch {
-      return undefined; // absent, or cut short by a crash: nothing of it was renamed
+      return undefined; // cut short by a crash while it was written
     }
   }
 

@@ -61,6 +61,8 @@ export class StreamWorker {
   private readonly parseOptions: ParseOptions;
   private readonly dlqLimits: DeadLetterLimits;
   private stopping = false;
+  /** stop() is rolling and committing: no new chunk is started. */
+  private draining = false;
   /** stop() was called: the consumer is not started again. */
   private closing = false;
   private rollTimer: NodeJS.Timeout | undefined;
@@ -229,7 +231,7 @@ export class StreamWorker {
     const metrics = this.deps.metrics;
     const CHUNK = 2000;
     for (let i = 0; i < batch.messages.length; i += CHUNK) {
-      if (!isRunning() || isStale() || this.stopping || generation !== this.generation) return;
+      if (!isRunning() || isStale() || this.stopping || this.draining || generation !== this.generation) return;
       const started = process.hrtime.bigint();
       const chunk = batch.messages.slice(i, i + CHUNK);
       const flats: FlatEvent[] = [];
@@ -367,21 +369,40 @@ export class StreamWorker {
     }
   }
 
-  /** Graceful stop: finish the batch, roll and commit what was processed, leave the group. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop: stop fetching, finish the sinks' writes, roll and commit what was processed, and
+   * only then leave the group (a commit needs a member of the group: after consumer.stop() it would
+   * always fail). Returns the partitions whose final roll or commit failed: they start again from
+   * their last commit and their HDFS marker, so nothing is lost, but the stop was not clean.
+   */
+  async stop(): Promise<{ uncommitted: number[] }> {
     this.closing = true;
     if (this.rollTimer) clearInterval(this.rollTimer);
-    await this.consumer.stop();
-    await Promise.all([...this.states.values()].map((st) => st.writes));
+    this.draining = true;
+    try {
+      this.consumer.pause([{ topic: this.topic }]);
+    } catch {
+      /* not running: nothing is being fetched */
+    }
+    // A chunk that passed its check before draining began may still queue a write: wait until none do.
+    for (let settled = false; !settled; ) {
+      const chains = [...this.states.values()].map((st) => st.writes);
+      await Promise.all(chains);
+      settled = [...this.states.values()].every((st, i) => st.writes === chains[i]);
+    }
+    const uncommitted: number[] = [];
     await Promise.all(
       [...this.states.keys()].map((p) =>
-        this.flush(p).catch((err) =>
-          this.deps.log.error({ p, err: (err as Error).message }, 'final roll failed'),
-        ),
+        this.flush(p).catch((err) => {
+          uncommitted.push(p);
+          this.deps.log.error({ partition: p, err: (err as Error).message }, 'final roll or commit failed');
+        }),
       ),
     );
     this.stopping = true;
+    await this.consumer.stop();
     await this.consumer.disconnect();
     await this.dlqProducer.disconnect();
+    return { uncommitted: uncommitted.sort((a, b) => a - b) };
   }
 }
