@@ -40,6 +40,8 @@ export interface LoadTotals {
   duplicate: number;
   rejected: number;
   perTable: Record<string, number>;
+  /** Raw files gone when their turn came (an overlapping run compacted them): not loaded here. */
+  vanished: string[];
 }
 
 async function probe(service: string, fn: () => Promise<unknown>): Promise<ServiceCheck> {
@@ -233,8 +235,10 @@ export function createBatchActivities(deps: BatchDeps) {
         duplicate: 0,
         rejected: 0,
         perTable: {},
+        vanished: [],
       };
       const add = (r: FileLoadResult) => {
+        if (r.vanished) totals.vanished.push(r.path);
         totals.files++;
         if (r.skipped) totals.skipped++;
         totals.lines += r.lines;

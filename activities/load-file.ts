@@ -26,6 +26,8 @@ export interface FileLoad {
 export interface FileLoadResult {
   path: string;
   skipped: boolean;
+  /** The raw file was gone: compacted away by an overlapping run after it was listed. */
+  vanished?: boolean;
   lines: number;
   inserted: number;
   duplicate: number;

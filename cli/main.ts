@@ -233,9 +233,14 @@ program
   .command('test')
   .description('run the whole test suite, starting the stack first if it is not up')
   .addOption(new Option('--unit', 'only the unit tests (no stack needed)'))
+  .addOption(new Option('-t, --name <pattern>', 'only the tests whose name matches this regular expression'))
   .argument('[files...]', 'only these test files')
-  .action(async (files: string[], opts: { unit?: boolean }) => {
-    process.exitCode = await runTests(context(), { unitOnly: Boolean(opts.unit), files });
+  .action(async (files: string[], opts: { unit?: boolean; name?: string }) => {
+    process.exitCode = await runTests(context(), {
+      unitOnly: Boolean(opts.unit),
+      files,
+      namePattern: opts.name,
+    });
   });
 
 registerBench(program);

@@ -41,7 +41,7 @@ function testFiles(dir: string): string[] {
 
 export async function runTests(
   ctx: StackContext,
-  opts: { unitOnly: boolean; files: string[] },
+  opts: { unitOnly: boolean; files: string[]; namePattern?: string },
 ): Promise<number> {
   const files = opts.files.length
     ? opts.files.map((f) => join(process.cwd(), f))
@@ -75,7 +75,15 @@ export async function runTests(
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));
   }
   const loader = `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
-  const args = ['--import', loader, '--test', '--test-concurrency=1', '--test-reporter=spec', ...files];
+  const args = [
+    '--import',
+    loader,
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    ...(opts.namePattern ? [`--test-name-pattern=${opts.namePattern}`] : []),
+    ...files,
+  ];
   const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: repoRoot, env });
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }

@@ -149,7 +149,10 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
   const files = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
   const load = await timed('load', () => io.loadFiles(files, runId));
   const catalog = await timed('catalog', () => io.loadCatalog());
-  const validated = await timed('validate', () => io.validateLoad(files.map((f) => f.path)));
+  const gone = new Set(load.vanished ?? []);
+  const validated = await timed('validate', () =>
+    io.validateLoad(files.map((f) => f.path).filter((p) => !gone.has(p))),
+  );
   // Lines that could not be loaded are in raw.rejected_lines (load.rejected counts them): the run
   // goes on, and its alert names them.
   let dbtSummary: DbtSummary | null = null;
