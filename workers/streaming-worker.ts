@@ -92,7 +92,10 @@ export async function runStreamingWorker(): Promise<void> {
       await cassandra.shutdown();
       server.close();
       if (uncommitted.length) {
-        log.error({ partitions: uncommitted }, 'stopped, but these partitions were not committed: they resume from their last commit and HDFS marker');
+        log.error(
+          { partitions: uncommitted },
+          'stopped, but these partitions were not committed: they resume from their last commit and HDFS marker',
+        );
         process.exit(1);
       }
       log.info('stopped cleanly');

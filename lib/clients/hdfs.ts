@@ -31,6 +31,10 @@ const call = <T>(fn: (cb: (err: Error | null, value?: T) => void) => unknown): P
     fn((err, value) => (err ? reject(err) : resolve(value as T)));
   });
 
+const isNotFound = (err: unknown) =>
+  (err as { name?: string }).name === 'FileNotFoundException' ||
+  /not found|does not exist/i.test((err as Error).message);
+
 export class Hdfs {
   private readonly raw: RawClient;
 
@@ -73,11 +77,31 @@ export class Hdfs {
     try {
       return await call<HdfsFileStatus>((cb) => this.raw.stat(path, cb));
     } catch (err) {
-      if (
-        (err as { name?: string }).name === 'FileNotFoundException' ||
-        /not found|does not exist/i.test((err as Error).message)
-      )
-        return undefined;
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A folder's entries, none when it does not exist (any other failure is thrown). */
+  async listIfExists(path: string): Promise<HdfsFileStatus[]> {
+    try {
+      return await this.list(path);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  /**
+   * Creates a file only if no file has that name: false when one has. The NameNode decides, so of
+   * two writers creating the same name exactly one wins (the fencing of raw-file writers uses it).
+   */
+  async createExclusive(path: string, data: Buffer | string): Promise<boolean> {
+    try {
+      await call((cb) => this.raw.writeFile(path, data, false, { overwrite: false }, cb));
+      return true;
+    } catch (err) {
+      if (/already exists/i.test((err as Error).message)) return false;
       throw err;
     }
   }

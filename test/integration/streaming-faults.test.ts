@@ -135,6 +135,51 @@ describe('streaming worker under faults', () => {
     }
   });
 
+  it('a worker frozen (SIGSTOP) through a rebalance while HDFS is down cannot write once resumed: nothing lost, nothing doubled', async () => {
+    const iso = isolated('zombie', { HDFS_ROLL_MAX_EVENTS: '300', HDFS_ROLL_MAX_AGE_MS: '500' });
+    await createTopics(iso);
+    const ctx = stack();
+    const dataNode = service('hdfs-datanode');
+    const events = dataset(iso, 3000);
+    const [first, second, third] = [events.slice(0, 1000), events.slice(1000, 2000), events.slice(2000)];
+    const a = startWorker(iso, 'zombie-a');
+    let b: ReturnType<typeof startWorker> | undefined;
+    try {
+      await send(iso, messages(first));
+      await waitFor('the first events in HDFS', async () =>
+        (await hdfsEventIds(iso)).size >= 1000 ? true : undefined,
+      );
+      // HDFS down: the worker takes the next events into Cassandra and keeps retrying its rolls.
+      await stopService(ctx, dataNode);
+      await send(iso, messages(second));
+      await waitFor('the next events in Cassandra', async () =>
+        (await cassandraEventIds(iso)).size >= 2000 ? true : undefined,
+      );
+      a.child.kill('SIGSTOP');
+      b = startWorker(iso, 'zombie-b');
+      // The frozen member's session (30 s) expires and its partitions move to b, whose claim waits for HDFS.
+      await sleep(40_000);
+      await startService(ctx, dataNode);
+      await waitFor(
+        'b to write the events a held',
+        async () => ((await hdfsEventIds(iso)).size >= 2000 ? true : undefined),
+        120_000,
+        1000,
+      );
+      // a wakes up in the middle of its retried roll, with HDFS back.
+      a.child.kill('SIGCONT');
+      await send(iso, messages(third));
+      await assertExactlyOnce(iso, events);
+      const log = readFileSync(join(repoRoot, 'test-artifacts', 'logs', `${iso.id}-zombie-a.log`), 'utf8');
+      assert.match(log, /another member owns this partition now/, 'the resumed member was fenced');
+    } finally {
+      a.child.kill('SIGCONT');
+      await startService(ctx, dataNode);
+      await stopWorker(a);
+      if (b) await stopWorker(b);
+    }
+  });
+
   it('HDFS DataNode restarted mid-stream: nothing lost, nothing doubled', async () => {
     const iso = isolated('dnrestart');
     await createTopics(iso);

@@ -32,11 +32,31 @@ export function parseRawFileName(name: string): RawFileName | undefined {
   };
 }
 
-/** Temporary files and the per-partition commit markers live beside the data, under names readers skip. */
+/**
+ * Temporary files, the per-partition commit markers and ownership claims live beside the data,
+ * under names readers skip. Each claim of a partition has an epoch (1, 2, …) and the claimer's
+ * token; its temporary files go to a folder of that claim only, and its marker is named by epoch.
+ */
 export const tmpDir = (root: string, topic: string, partition: number) =>
   `${root}/_tmp/${topic}/${partition}`;
-export const markerPath = (root: string, topic: string, partition: number) =>
+/** Where a new owner moves the temporary folders of earlier claims, so their writers cannot rename them. */
+export const fencedDir = (root: string, topic: string, partition: number) =>
+  `${root}/_fenced/${topic}/${partition}`;
+export const claimsDir = (root: string, topic: string, partition: number) =>
+  `${root}/_owners/${topic}/${partition}`;
+export const markersDir = (root: string, topic: string, partition: number) =>
+  `${root}/_markers/${topic}/${partition}`;
+/** The one marker per partition written before claims existed: read once, as epoch 0. */
+export const legacyMarkerPath = (root: string, topic: string, partition: number) =>
   `${root}/_markers/${topic}/${partition}.json`;
+
+const EPOCH_DIGITS = 10;
+export const epochName = (epoch: number) => String(epoch).padStart(EPOCH_DIGITS, '0');
+/** The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`, `0000000003-<token>`). */
+export function epochOf(name: string): number | undefined {
+  const m = /^(\d{10})(?:\.json|-[0-9a-f]+)?$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
 
 export interface PendingLine {
   offset: bigint;

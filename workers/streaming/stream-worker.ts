@@ -14,7 +14,7 @@ import { DEFAULT_PARSE_OPTIONS, type ParseOptions, parseEvent } from '../../lib/
 import type { Logger } from '../../lib/log.ts';
 import { CassandraSink } from './cassandra-sink.ts';
 import { DEFAULT_DLQ_LIMITS, type DeadLetterLimits, deadLetter, type Rejected } from './dead-letter.ts';
-import { HdfsRawSink } from './hdfs-raw-sink.ts';
+import { FencedError, HdfsRawSink } from './hdfs-raw-sink.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { PendingLine } from './raw-layout.ts';
 
@@ -67,6 +67,8 @@ export class StreamWorker {
   private closing = false;
   private rollTimer: NodeJS.Timeout | undefined;
   private generation = 0;
+  /** Partitions another member claimed in HDFS during this generation: not processed until the next join. */
+  private readonly fenced = new Set<number>();
 
   constructor(private readonly deps: StreamWorkerDeps) {
     const { config, kafka } = deps;
@@ -114,6 +116,7 @@ export class StreamWorker {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.generation++;
       this.states.clear();
+      this.fenced.clear();
       this.deps.log.info({ assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
     // kafkajs restarts the consumer after most errors, but not after one it deems final, such as
@@ -202,6 +205,7 @@ export class StreamWorker {
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof FencedError) throw err; // never succeeds: another member owns the partition
         if (this.stopping) throw new ShutdownError(`stopping while ${sink} is failing`);
         this.deps.metrics.sinkErrors.inc({ sink });
         const delay = Math.min(15_000, 250 * 2 ** Math.min(attempt, 6));
@@ -226,12 +230,14 @@ export class StreamWorker {
   }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     const generation = this.generation;
+    if (this.fenced.has(partition)) return;
     const st = this.state(partition);
     await st.recovered;
     const metrics = this.deps.metrics;
     const CHUNK = 2000;
     for (let i = 0; i < batch.messages.length; i += CHUNK) {
-      if (!isRunning() || isStale() || this.stopping || this.draining || generation !== this.generation) return;
+      if (!isRunning() || isStale() || this.stopping || this.draining || generation !== this.generation)
+        return;
       const started = process.hrtime.bigint();
       const chunk = batch.messages.slice(i, i + CHUNK);
       const flats: FlatEvent[] = [];
@@ -343,7 +349,20 @@ export class StreamWorker {
       const end = st.processedEnd;
       st.pending = [];
       st.pendingBytes = 0;
-      const files = await this.retry('hdfs', () => this.rawSink.flush(partition, lines, end));
+      let files: string[];
+      try {
+        files = await this.retry('hdfs', () => this.rawSink.flush(partition, lines, end));
+      } catch (err) {
+        if (!(err instanceof FencedError)) throw err;
+        // Fenced: nothing of this roll is in HDFS, nothing is committed; the owner reads it again.
+        this.deps.log.warn(
+          { partition, err: err.message },
+          'another member owns this partition now: this roll is dropped, uncommitted',
+        );
+        // Not claimed again before the next group join: a zombie still fetching would fence the owner.
+        if (generation === this.generation) this.fenced.add(partition);
+        return;
+      }
       this.deps.metrics.written.inc({ sink: 'hdfs' }, lines.length);
       if (generation !== this.generation) return; // rebalanced meanwhile: the marker keeps HDFS exact
       await this.consumer.commitOffsets([{ topic: this.topic, partition, offset: (end + 1n).toString() }]);
