@@ -8,7 +8,7 @@
 // (_fenced/), so a zombie's renames from them fail, and its own marker (epoch N+1) makes theirs void.
 //
 // One flush, by the owner of epoch N:
-//   1. write one temporary file per hour under _tmp/<topic>/<partition>/<N>-<token>/;
+//   1. write one temporary file per hour under _tmp/<topic>/<partition>/<N>-<member id>/;
 //   2. check that N is still the highest claim (else: FencedError, nothing more is written);
 //   3. write the marker _markers/<topic>/<partition>/<N>.json: the offset range and the renames;
 //   4. rename each temporary file into its hour folder (rename is atomic in HDFS);
@@ -41,7 +41,7 @@ interface Marker {
 
 interface Claim {
   epoch: number;
-  /** The claim's own temporary folder name: `<epoch>-<token>`. */
+  /** The claim's own temporary folder name: `<epoch>-<member id>`. */
   folder: string;
 }
 
@@ -56,7 +56,7 @@ export class FencedError extends Error {
 export class HdfsRawSink {
   private readonly knownDirs = new Set<string>();
   /** Unique per worker process; with the epoch, unique per member and claim. */
-  private readonly token = randomBytes(6).toString('hex');
+  private readonly memberId = randomBytes(6).toString('hex');
   private readonly claims = new Map<number, Claim>();
 
   constructor(
@@ -82,8 +82,8 @@ export class HdfsRawSink {
     const dir = claimsDir(this.root, this.topic, partition);
     for (let attempt = 0; attempt < 10; attempt++) {
       const epoch = ((await this.highestClaim(partition)) ?? 0) + 1;
-      if (await this.hdfs.createExclusive(`${dir}/${epochName(epoch)}`, this.token)) {
-        return { epoch, folder: `${epochName(epoch)}-${this.token}` };
+      if (await this.hdfs.createExclusive(`${dir}/${epochName(epoch)}`, this.memberId)) {
+        return { epoch, folder: `${epochName(epoch)}-${this.memberId}` };
       }
     }
     throw new Error(`could not claim partition ${partition}: other members keep claiming it`);

@@ -35,7 +35,7 @@ export function parseRawFileName(name: string): RawFileName | undefined {
 /**
  * Temporary files, the per-partition commit markers and ownership claims live beside the data,
  * under names readers skip. Each claim of a partition has an epoch (1, 2, …) and the claimer's
- * token; its temporary files go to a folder of that claim only, and its marker is named by epoch.
+ * member id; its temporary files go to a folder of that claim only, and its marker is named by epoch.
  */
 export const tmpDir = (root: string, topic: string, partition: number) =>
   `${root}/_tmp/${topic}/${partition}`;
@@ -52,7 +52,7 @@ export const legacyMarkerPath = (root: string, topic: string, partition: number)
 
 const EPOCH_DIGITS = 10;
 export const epochName = (epoch: number) => String(epoch).padStart(EPOCH_DIGITS, '0');
-/** The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`, `0000000003-<token>`). */
+/** The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`, `0000000003-<member id>`). */
 export function epochOf(name: string): number | undefined {
   const m = /^(\d{10})(?:\.json|-[0-9a-f]+)?$/.exec(name);
   return m ? Number(m[1]) : undefined;
