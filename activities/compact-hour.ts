@@ -129,11 +129,12 @@ export async function compactHour(
   const tmp = `${outDir}/_tmp-${name}`;
   await hdfs.writeFile(tmp, body);
   await hdfs.rename(tmp, output);
-  // Inputs are removed only once the output holds every byte that was merged.
-  const written = await hdfs.stat(output);
-  if (written?.length !== Buffer.byteLength(body)) {
+  // Inputs are removed only once the output, read back, is exactly what was merged: every event
+  // (count and ids) and nothing else.
+  const back = await hdfs.readFile(output);
+  if (!back.equals(Buffer.from(body, 'utf8'))) {
     throw new Error(
-      `compacted file ${output} holds ${written?.length ?? 0} bytes, ${Buffer.byteLength(body)} expected`,
+      `compacted file ${output} read back differs from what was merged (${back.length} bytes, ${Buffer.byteLength(body)} expected)`,
     );
   }
   await pool.query(
