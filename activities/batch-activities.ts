@@ -363,11 +363,14 @@ export function createBatchActivities(deps: BatchDeps) {
               'ValidationFailed',
             );
           }
-          if (res.rows.length !== paths.length)
+          if (res.rows.length !== paths.length) {
+            const listed = new Set(res.rows.map((r) => r.path));
+            const missing = paths.filter((p) => !listed.has(p));
             throw ApplicationFailure.nonRetryable(
-              `${paths.length - res.rows.length} loaded files have no manifest entry`,
+              `${missing.length} loaded files have no manifest entry: ${missing.slice(0, 5).join(', ')}`,
               'ValidationFailed',
             );
+          }
         }
         for (const t of ['order_complete_response', 'order_failed_response']) {
           const nulls = await pool.query<{ n: string }>(

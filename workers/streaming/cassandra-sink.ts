@@ -1,5 +1,5 @@
 // Writes flattened events to Cassandra: prepared upserts keyed by event_id, run concurrently.
-import type cassandraDriver from 'cassandra-driver';
+import cassandraDriver from 'cassandra-driver';
 import type { FlatEvent } from '../../lib/events/flatten.ts';
 import { FLAT_COLUMNS } from './cassandra-schema.ts';
 import { cassandraRejectsContent, serverMessage } from './sink-errors.ts';
@@ -28,11 +28,17 @@ export function cassandraStatements(keyspace: string) {
   };
 }
 
-/** The parameter lists for one event's rows, in statement order. */
+// A bound null is a tombstone (a deletion marker every read of the partition scans and compaction
+// keeps for gc_grace_seconds); a column left unset writes nothing and reads back as null. The
+// columns that do not apply to an event's type, and optional ones it lacks, are left unset.
+const { unset } = cassandraDriver.types;
+const cell = (v: unknown) => (v === null || v === undefined ? unset : v);
+
+/** The parameter lists for one event's rows, in statement order; absent values are unset. */
 export function rowParams(e: FlatEvent, ingestedAt: Date): { log: unknown[]; byUser: unknown[] } {
   return {
-    log: [e.day, e.hour, e.timestamp, e.event_id, ...flatNames.map((n) => e[n]), ingestedAt],
-    byUser: USER_COLUMNS.map((n) => e[n]),
+    log: [e.day, e.hour, e.timestamp, e.event_id, ...flatNames.map((n) => cell(e[n])), ingestedAt],
+    byUser: USER_COLUMNS.map((n) => cell(e[n])),
   };
 }
 
