@@ -261,6 +261,7 @@ export function createBatchActivities(deps: BatchDeps) {
           return {
             path: file.path,
             skipped: true,
+            vanished: true,
             lines: 0,
             inserted: 0,
             duplicate: 0,
