@@ -128,6 +128,10 @@ export async function compactHour(
   const body = `${lines.join('\n')}\n`;
   const tmp = `${outDir}/_tmp-${name}`;
   await hdfs.writeFile(tmp, body);
+  // An output without a matching record (a crash before the record, or one cut short) is not
+  // trusted: HDFS will not rename onto an existing file, so it goes first. Its inputs are all still
+  // there, since removal only starts after the check below.
+  if (await hdfs.stat(output)) await hdfs.remove(output);
   await hdfs.rename(tmp, output);
   // Inputs are removed only once the output, read back, is exactly what was merged: every event
   // (count and ids) and nothing else.

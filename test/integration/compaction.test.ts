@@ -138,6 +138,22 @@ describe('compaction stopped at each removal (real HDFS, PostgreSQL)', () => {
     });
   }
 
+  it('an output left without its record (cut short by a crash) is written again, no temporary file left', async () => {
+    const hour = 10;
+    const inputs = await writeHour(hour);
+    // What a first attempt left: the output's name (derived from the inputs), half of one line.
+    await assert.rejects(
+      compactHour(crashingHdfs(hdfs, 0, false), pool, schema, outDir(hour), { dt, hour, inputs }),
+      Crash,
+    );
+    const [output] = (await inputsOf(hour)).filter((p) => p.startsWith(outDir(hour)));
+    assert.ok(output);
+    await pool.query(`DELETE FROM ${schema}.compactions WHERE output = $1`, [output]);
+    await hdfs.writeFile(output, '{"event_id":"h10-e1","event');
+    await compactHour(hdfs, pool, schema, outDir(hour), { dt, hour, inputs });
+    await assertCompactedOnce(hour);
+  });
+
   it('a recorded compaction whose output is gone keeps its inputs and is done afresh', async () => {
     const hour = 9;
     const inputs = await writeHour(hour);
