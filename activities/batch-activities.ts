@@ -55,18 +55,23 @@ async function probe(service: string, fn: () => Promise<unknown>): Promise<Servi
 
 const DEADLOCK = '40P01';
 
+/** The running activity's context, or undefined outside a worker (a test, a script). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs fn heartbeating every two seconds (with `details()`, the progress a retry resumes from): a
  * worker that dies is noticed within the group's heartbeat timeout, while a slow step (a lock
  * wait, a server coming back, one large file) is not taken for a dead worker.
  */
 async function beating<T>(fn: () => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
-  let ctx: Context;
-  try {
-    ctx = Context.current();
-  } catch {
-    return fn(); // called outside a worker (a test, a script): nobody to heartbeat to
-  }
+  const ctx = activityContext();
+  if (!ctx) return fn(); // nobody to heartbeat to
   const timer = setInterval(() => ctx.heartbeat(details()), 2000);
   try {
     return await fn();
@@ -77,13 +82,7 @@ async function beating<T>(fn: () => Promise<T>, details: () => unknown = () => u
 
 /** Throws the activity's cancellation (delivered with a heartbeat) between two units of work. */
 function honourCancellation(): void {
-  let ctx: Context;
-  try {
-    ctx = Context.current();
-  } catch {
-    return;
-  }
-  ctx.cancellationSignal.throwIfAborted();
+  activityContext()?.cancellationSignal.throwIfAborted();
 }
 
 /**

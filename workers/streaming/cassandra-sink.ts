@@ -153,17 +153,15 @@ export class CassandraSink {
       }
     }
     for (const { event: e } of rejected) {
-      const deletes: [string, unknown[]][] = [
-        [this.statements.deleteLog, [e.day, e.hour, e.timestamp, e.event_id]],
-        [this.statements.deleteByUser, [e.user_id, e.timestamp, e.event_id]],
+      const deletes: Statement[] = [
+        { query: this.statements.deleteLog, params: [e.day, e.hour, e.timestamp, e.event_id], event: e },
+        { query: this.statements.deleteByUser, params: [e.user_id, e.timestamp, e.event_id], event: e },
       ];
-      for (const [query, params] of deletes) {
+      for (const d of deletes) {
         // The table whose key the server refused cannot hold the row either: nothing to delete.
-        await this.limited(() => this.client.execute(query, params, { prepare: true })).catch(
-          (err: unknown) => {
-            if (!cassandraRejectsContent(err)) throw err;
-          },
-        );
+        await this.send([d]).catch((err: unknown) => {
+          if (!cassandraRejectsContent(err)) throw err;
+        });
       }
     }
     return rejected;

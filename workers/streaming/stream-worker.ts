@@ -242,7 +242,6 @@ export class StreamWorker {
       const chunk = batch.messages.slice(i, i + CHUNK);
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
-      const lineIds: string[] = [];
       const rejected: Rejected[] = [];
       /** Where each accepted event came from, to dead-letter it if a sink refuses it. */
       const sources = new Map<string, { offset: string; value: Buffer }[]>();
@@ -254,7 +253,6 @@ export class StreamWorker {
         if (res.ok) {
           flats.push(flattenEvent(res.event));
           lines.push({ offset, at: new Date(res.event.timestamp), line: res.line });
-          lineIds.push(res.event.event_id);
           const seen = sources.get(res.event.event_id);
           if (seen) seen.push({ offset: m.offset, value });
           else sources.set(res.event.event_id, [{ offset: m.offset, value }]);
@@ -271,7 +269,8 @@ export class StreamWorker {
         // Only what can succeed later is retried; an event Cassandra refuses for its content is
         // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
         const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
-        const refusedIds = new Set(refused.map((r) => r.event.event_id));
+        /** Offsets of the refused events' messages: their lines stay out of HDFS. */
+        const dropped = new Set<string>();
         for (const r of refused) {
           for (const src of sources.get(r.event.event_id) ?? []) {
             rejected.push({
@@ -280,11 +279,16 @@ export class StreamWorker {
               sink: 'cassandra',
               detail: `cassandra: ${r.message}`,
             });
+            dropped.add(src.offset);
           }
         }
         if (refused.length) {
           this.deps.log.warn(
-            { partition, events: [...refusedIds].slice(0, 10), err: refused[0]?.message },
+            {
+              partition,
+              events: refused.slice(0, 10).map((r) => r.event.event_id),
+              err: refused[0]?.message,
+            },
             'Cassandra refused events for their content: dead-lettered as sink_rejected',
           );
         }
@@ -302,14 +306,10 @@ export class StreamWorker {
         );
         metrics.written.inc({ sink: 'cassandra' }, flats.length - refused.length);
         for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
-        if (refusedIds.size) {
-          const kept = lines.filter((_, i) => !refusedIds.has(lineIds[i] as string));
-          lines.length = 0;
-          lines.push(...kept);
-        }
+        const kept = dropped.size ? lines.filter((l) => !dropped.has(l.offset.toString())) : lines;
         if (generation !== this.generation) return;
-        if (!st.pending.length && lines.length) st.firstPendingAt = Date.now();
-        for (const l of lines) {
+        if (!st.pending.length && kept.length) st.firstPendingAt = Date.now();
+        for (const l of kept) {
           st.pending.push(l);
           st.pendingBytes += l.line.length + 1;
         }
