@@ -93,7 +93,11 @@ export function startWorkerProcess(run: BenchRun): {
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, `${run.id}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'stream']), {
+  // LOGPIPE_BENCH_PROFILE=<dir>: the worker writes a V8 CPU profile there when it exits.
+  const profile = process.env.LOGPIPE_BENCH_PROFILE;
+  const args = logpipeNodeArgs(['worker', 'stream']);
+  if (profile) args.unshift('--cpu-prof', `--cpu-prof-dir=${profile}`);
+  const child = spawn(process.execPath, args, {
     env: { ...run.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

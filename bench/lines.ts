@@ -19,9 +19,14 @@ export function streamBenchLines(r: StreamBenchResult, opts: LinesOptions = {}):
     `events:                 ${r.events}`,
     `(a) worker, both sinks: ${r.worker_eps} events/s`,
     `(b) bare consumer:      ${r.consume_eps} events/s`,
-    `(c) Cassandra only:     ${r.cassandra_eps} events/s (concurrency ${r.cassandra_concurrency})`,
+    `(c) Cassandra only:     ${r.cassandra_eps} events/s (the worker's sink, concurrency ${r.cassandra_concurrency})`,
     `ratio a / min(b, c):    ${r.ratio} (goal ${goalText(GOALS.streamRatio)})`,
-    `worker RSS:             ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
+    `worker RSS:             ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)}; peaks: V8 heap ${r.worker_heap_mib}, Buffers ${r.worker_external_mib})`,
+    `worker CPU per event:   ${r.worker_cpu_us_per_event} µs (goal ${goalText(GOALS.workerCpu)})`,
+    `CPU while draining:     ${Object.entries(r.cpu_s)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}`,
+    `tombstones, busiest hour: ${r.tombstones} over ${r.tombstone_check_rows} rows (goal ${goalText(GOALS.tombstones)})`,
     ...machineLine('machine:                ', r, opts),
   ];
 }

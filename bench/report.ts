@@ -108,6 +108,23 @@ const FIGURES: { [K in BenchName]: (r: BenchResults[K] | undefined) => Figure[] 
       goal: GOALS.workerRss,
       measured: r?.worker_rss_mib,
     },
+    {
+      figure: 'worker CPU per event (its own process)',
+      value: r && `${r.worker_cpu_us_per_event} µs`,
+      baseline:
+        r &&
+        `CPU s while draining: ${Object.entries(r.cpu_s)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      goal: GOALS.workerCpu,
+      measured: r?.worker_cpu_us_per_event,
+    },
+    {
+      figure: 'tombstone cells, busiest hour partition',
+      value: r && `${num(r.tombstones)} (${num(r.tombstone_check_rows)} rows read)`,
+      goal: GOALS.tombstones,
+      measured: r?.tombstones,
+    },
   ],
   batch: (r) => [
     ...(r

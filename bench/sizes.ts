@@ -11,7 +11,7 @@ export interface BenchSizes {
 
 /** The defaults: the figures the README quotes are measured with these (~20 minutes on 2 vCPUs). */
 export const DEFAULT_SIZES: BenchSizes = {
-  stream: { events: 200_000 },
+  stream: { events: 1_000_000 },
   batch: { events: 1_000_000 },
   latency: { rate: 2000, durationS: 30 },
   dashboard: { events: 1_000_000, clients: 20, requests: 400 },

@@ -5,8 +5,10 @@ import type { Command } from 'commander';
 import { batchBench } from '../bench/batch-bench.ts';
 import { latencyBench } from '../bench/latency-bench.ts';
 import { batchBenchLines, dashboardBenchLines, latencyBenchLines, streamBenchLines } from '../bench/lines.ts';
+import { quietly } from '../bench/quiet.ts';
 import { type BenchSizes, DEFAULT_SIZES, MIN_BATCH_EVENTS, QUICK_SIZES } from '../bench/sizes.ts';
 import { streamBench } from '../bench/stream-bench.ts';
+import { loadConfig } from '../lib/config.ts';
 
 function emit(result: object, json: boolean | undefined, lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -135,11 +137,9 @@ export function registerBench(program: Command): void {
     .option('--json', 'last line: the report as one JSON object')
     .action(async (opts: AllOptions) => {
       const { REPORT_DIR, reportJson, runAllBenches } = await import('../bench/all.ts');
-      const report = await runAllBenches({
-        sizes: allSizes(opts),
-        quick: Boolean(opts.quick),
-        command: commandLine(),
-      });
+      const report = await quietly(loadConfig(), () =>
+        runAllBenches({ sizes: allSizes(opts), quick: Boolean(opts.quick), command: commandLine() }),
+      );
       const json = reportJson(report);
       const rows = json.figures.filter((r) => r.goal);
       const failed = Object.entries(report.benches).filter(([, o]) => o.status === 'failed');
@@ -165,7 +165,7 @@ export function registerBench(program: Command): void {
     .option('--events <n>', 'events in the topic', String(DEFAULT_SIZES.stream.events))
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { events: string; json?: boolean }) => {
-      const r = await streamBench(Number(opts.events));
+      const r = await quietly(loadConfig(), () => streamBench(whole('--events')(opts.events)));
       emit(r, opts.json, streamBenchLines(r));
     });
   bench
@@ -175,7 +175,7 @@ export function registerBench(program: Command): void {
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { events: string; json?: boolean }) => {
       const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
-      const r = await batchBench(n);
+      const r = await quietly(loadConfig(), () => batchBench(n));
       emit(r, opts.json, batchBenchLines(r));
     });
   bench
@@ -185,7 +185,9 @@ export function registerBench(program: Command): void {
     .option('--duration <s>', 'seconds of producing', String(DEFAULT_SIZES.latency.durationS))
     .option('--json', 'last line: one JSON object')
     .action(async (opts: { rate: string; duration: string; json?: boolean }) => {
-      const r = await latencyBench(Number(opts.rate), Number(opts.duration));
+      const r = await quietly(loadConfig(), () =>
+        latencyBench(positive('--rate')(opts.rate), positive('--duration')(opts.duration)),
+      );
       emit(r, opts.json, latencyBenchLines(r));
     });
   bench
@@ -209,12 +211,15 @@ export function registerBench(program: Command): void {
         json?: boolean;
       }) => {
         const { dashboardBench } = await import('../bench/dashboard-bench.ts');
-        const r = await dashboardBench({
-          events: positive('--events')(opts.events),
-          martEvents: opts.martEvents === undefined ? undefined : positive('--mart-events')(opts.martEvents),
-          clients: positive('--clients')(opts.clients),
-          requests: positive('--requests')(opts.requests),
-        });
+        const r = await quietly(loadConfig(), () =>
+          dashboardBench({
+            events: positive('--events')(opts.events),
+            martEvents:
+              opts.martEvents === undefined ? undefined : positive('--mart-events')(opts.martEvents),
+            clients: positive('--clients')(opts.clients),
+            requests: positive('--requests')(opts.requests),
+          }),
+        );
         emit(r, opts.json, dashboardBenchLines(r));
       },
     );

@@ -119,6 +119,14 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address to bind, e.g. 127.0.0.1')
     .default('127.0.0.1'),
   STREAM_CASSANDRA_CONCURRENCY: wholeNumber('a number of requests, e.g. 64', 1, 2048).default(64),
+  /** Most bytes one Kafka fetch returns, all partitions together (a partition gets at most a quarter). */
+  STREAM_FETCH_MAX_BYTES: wholeNumber('a size in bytes, e.g. 4194304', 65_536, 256 * 1024 * 1024).default(
+    4 * 1024 * 1024,
+  ),
+  /** Most message bytes the worker holds at once (being written, or waiting for their HDFS roll). */
+  STREAM_BUFFER_MAX_BYTES: wholeNumber('a size in bytes, e.g. 67108864', 1024 * 1024, 4 * 1024 ** 3).default(
+    64 * 1024 * 1024,
+  ),
   WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
   HDFS_USER: z
     .string()

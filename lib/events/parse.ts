@@ -42,6 +42,8 @@ export type ParseResult =
       ok: true;
       event: LogEvent /** The stored line: the original fields, with event_id and schema_version. */;
       line: string;
+      /** The stored line as UTF-8: the input's own bytes when the line is kept as it came. */
+      bytes: Uint8Array;
     }
   | { ok: false; reason: RejectReason; detail: string };
 
@@ -156,5 +158,13 @@ export function parseEvent(
     parsed.data.schema_version !== undefined &&
     !/[\r\n]/.test(textValue);
   const line = keepAsIs ? textValue : JSON.stringify({ ...obj, event_id, schema_version });
-  return { ok: true, event: { ...parsed.data, event_id, schema_version } as LogEvent, line };
+  // The decoder drops a byte order mark, so such input is not the line's bytes.
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const lineBytes = keepAsIs && !bom && typeof input !== 'string' ? bytes : Buffer.from(line, 'utf8');
+  return {
+    ok: true,
+    event: { ...parsed.data, event_id, schema_version } as LogEvent,
+    line,
+    bytes: lineBytes,
+  };
 }

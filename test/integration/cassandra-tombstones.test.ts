@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { tracedRead } from '../../lib/clients/cassandra-trace.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { flattenEvent } from '../../lib/events/flatten.ts';
 import { EventGenerator } from '../../producers/generator.ts';
@@ -31,32 +32,18 @@ describe('Cassandra rows without null cells (real node)', () => {
     const flats = events.map(flattenEvent);
     assert.deepEqual(await new CassandraSink(client, keyspace, 32).write(flats), []);
 
-    const rs = await client.execute(
-      `SELECT * FROM ${keyspace}.ecomm_log WHERE day = ? AND hour = ?`,
-      ['2026-11-30', 10],
-      { prepare: true, fetchSize: 10_000, traceQuery: true },
-    );
+    const read = await tracedRead(client, `SELECT * FROM ${keyspace}.ecomm_log WHERE day = ? AND hour = ?`, [
+      '2026-11-30',
+      10,
+    ]);
+    const rs = read.result;
     assert.equal(rs.rowLength, flats.length);
-    const traceId = rs.info.traceId;
-    assert.ok(traceId, 'the query was traced');
-    // The trace is written asynchronously; the driver's getTrace waits for it to be complete.
-    const trace = await new Promise<{ events: { activity: string }[] }>((resolve, reject) =>
-      client.metadata.getTrace(traceId, (err, t) => (err ? reject(err) : resolve(t as never))),
+    assert.ok(
+      read.activities.some((a) => a.includes('live rows')),
+      `a read in the trace: ${read.activities.join(' | ')}`,
     );
-    const reads = trace.events
-      .map((e) => /Read (\d+) live rows and (\d+) tombstone cells/.exec(e.activity))
-      .filter((m): m is RegExpExecArray => m !== null);
-    assert.ok(reads.length > 0, `a read in the trace: ${trace.events.map((e) => e.activity).join(' | ')}`);
-    assert.equal(
-      reads.reduce((n, m) => n + Number(m[1]), 0),
-      flats.length,
-      'every row live',
-    );
-    assert.equal(
-      reads.reduce((n, m) => n + Number(m[2]), 0),
-      0,
-      'no tombstone cell',
-    );
+    assert.equal(read.live, flats.length, 'every row live');
+    assert.equal(read.tombstones, 0, 'no tombstone cell');
 
     // What the dashboard reads is what was flattened: an unset column reads as null.
     const byId = new Map(rs.rows.map((r) => [r.event_id as string, r]));

@@ -60,6 +60,9 @@ describe('configuration', () => {
     ['HDFS_ROLL_MAX_BYTES', '99999999999', /from 1024 to 1073741824/],
     ['KAFKA_PARTITIONS', '1000000', /from 1 to 10000/],
     ['STREAM_CASSANDRA_CONCURRENCY', '100000', /from 1 to 2048/],
+    ['STREAM_FETCH_MAX_BYTES', '1024', /from 65536 to 268435456/],
+    ['STREAM_BUFFER_MAX_BYTES', '4mb', /decimal digits/],
+    ['STREAM_BUFFER_MAX_BYTES', '99999999999', /to 4294967296/],
     ['DLQ_MAX_VALUE_BYTES', '100', /from 1024/],
     // Names that go into HDFS paths, CQL and Kafka.
     ['KAFKA_TOPIC', 'Log/Events', /Kafka topic name/],

@@ -26,6 +26,7 @@ import {
   fencedDir,
   legacyMarkerPath,
   markersDir,
+  ndjsonBody,
   type PendingLine,
   planFiles,
   tmpDir,
@@ -203,7 +204,7 @@ export class HdfsRawSink {
     const moves = await Promise.all(
       plans.map(async (plan, i) => {
         const from = `${tmp}/${start}-${i}.ndjson`;
-        await this.hdfs.writeFile(from, `${plan.lines.join('\n')}\n`);
+        await this.hdfs.writeFile(from, ndjsonBody(plan.lines));
         return { from, to: `${plan.dir}/${plan.name}` };
       }),
     );

@@ -44,6 +44,16 @@ export function createStreamMetrics() {
       labelNames: ['partition'],
       registers: [registry],
     }),
+    budgetRolls: new Counter({
+      name: 'logpipe_stream_budget_rolls_total',
+      help: 'Rolls started early because the worker held STREAM_BUFFER_MAX_BYTES of messages',
+      registers: [registry],
+    }),
+    heldBytes: new Gauge({
+      name: 'logpipe_stream_held_bytes',
+      help: 'Message bytes held: being written to the sinks or waiting for their HDFS roll',
+      registers: [registry],
+    }),
     committed: new Gauge({
       name: 'logpipe_stream_committed_offset',
       help: 'Last committed offset, per partition',

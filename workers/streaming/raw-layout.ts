@@ -61,13 +61,21 @@ export function epochOf(name: string): number | undefined {
 export interface PendingLine {
   offset: bigint;
   at: Date;
-  line: string;
+  /** The stored line, UTF-8, without its newline (bytes off the V8 heap). */
+  line: Uint8Array;
 }
 
 export interface FilePlan {
   dir: string;
   name: string;
-  lines: string[];
+  lines: Uint8Array[];
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** A raw file's body: each line followed by a newline. */
+export function ndjsonBody(lines: Uint8Array[]): Buffer {
+  return Buffer.concat(lines.flatMap((l) => [l, NEWLINE]));
 }
 
 /** Splits a partition's buffered lines into one file per hour of the events' own timestamps. */

@@ -21,6 +21,10 @@ import type { PendingLine } from './raw-layout.ts';
 interface PartitionState {
   pending: PendingLine[];
   pendingBytes: number;
+  /** Message bytes of this partition's chunks whose sink writes have not finished. */
+  writingBytes: number;
+  /** A roll of this partition is queued or running. */
+  rolling: boolean;
   firstPendingAt: number;
   /** Last offset written to Cassandra / the DLQ and resolved, not yet committed. */
   processedEnd: bigint | undefined;
@@ -79,7 +83,9 @@ export class StreamWorker {
       maxWaitTimeInMs: 100,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+      // Kafka returns at least one record batch per fetch even when it is larger than these.
+      maxBytes: config.STREAM_FETCH_MAX_BYTES,
+      maxBytesPerPartition: Math.max(65_536, Math.floor(config.STREAM_FETCH_MAX_BYTES / 4)),
     });
     this.dlqProducer = kafka.producer({
       idempotent: true,
@@ -175,6 +181,8 @@ export class StreamWorker {
       const fresh: PartitionState = {
         pending: [],
         pendingBytes: 0,
+        writingBytes: 0,
+        rolling: false,
         firstPendingAt: 0,
         processedEnd: undefined,
         committedEnd: undefined,
@@ -252,7 +260,7 @@ export class StreamWorker {
         const res = parseEvent(value, this.parseOptions);
         if (res.ok) {
           flats.push(flattenEvent(res.event));
-          lines.push({ offset, at: new Date(res.event.timestamp), line: res.line });
+          lines.push({ offset, at: new Date(res.event.timestamp), line: res.bytes });
           const seen = sources.get(res.event.event_id);
           if (seen) seen.push({ offset: m.offset, value });
           else sources.set(res.event.event_id, [{ offset: m.offset, value }]);
@@ -263,73 +271,81 @@ export class StreamWorker {
       metrics.consumed.inc({ topic: this.topic }, chunk.length);
       const last = chunk.at(-1);
       if (!last) continue;
+      let chunkBytes = 0;
+      for (const m of chunk) chunkBytes += m.value?.length ?? 0;
+      await this.withinBudget(chunkBytes, heartbeat);
+      st.writingBytes += chunkBytes;
       // The sinks' writes run behind the fetches, in order per partition; the fetch position moves
       // on at once (the committed offset only moves after the sinks, in flush()).
-      const job = st.writes.then(async () => {
-        // Only what can succeed later is retried; an event Cassandra refuses for its content is
-        // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
-        const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
-        /** Offsets of the refused events' messages: their lines stay out of HDFS. */
-        const dropped = new Set<string>();
-        for (const r of refused) {
-          for (const src of sources.get(r.event.event_id) ?? []) {
-            rejected.push({
-              ...src,
-              reason: 'sink_rejected',
-              sink: 'cassandra',
-              detail: `cassandra: ${r.message}`,
-            });
-            dropped.add(src.offset);
+      const job = st.writes
+        .then(async () => {
+          // Only what can succeed later is retried; an event Cassandra refuses for its content is
+          // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
+          const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
+          /** Offsets of the refused events' messages: their lines stay out of HDFS. */
+          const dropped = new Set<string>();
+          for (const r of refused) {
+            for (const src of sources.get(r.event.event_id) ?? []) {
+              rejected.push({
+                ...src,
+                reason: 'sink_rejected',
+                sink: 'cassandra',
+                detail: `cassandra: ${r.message}`,
+              });
+              dropped.add(src.offset);
+            }
           }
-        }
-        if (refused.length) {
-          this.deps.log.warn(
-            {
-              partition,
-              events: refused.slice(0, 10).map((r) => r.event.event_id),
-              err: refused[0]?.message,
-            },
-            'Cassandra refused events for their content: dead-lettered as sink_rejected',
+          if (refused.length) {
+            this.deps.log.warn(
+              {
+                partition,
+                events: refused.slice(0, 10).map((r) => r.event.event_id),
+                err: refused[0]?.message,
+              },
+              'Cassandra refused events for their content: dead-lettered as sink_rejected',
+            );
+          }
+          await this.retry(
+            'kafka-dlq',
+            () =>
+              deadLetter(
+                this.dlqProducer,
+                dlqTopic(this.deps.config),
+                { topic: this.topic, partition },
+                rejected,
+                this.dlqLimits,
+              ),
+            heartbeat,
           );
-        }
-        await this.retry(
-          'kafka-dlq',
-          () =>
-            deadLetter(
-              this.dlqProducer,
-              dlqTopic(this.deps.config),
-              { topic: this.topic, partition },
-              rejected,
-              this.dlqLimits,
-            ),
-          heartbeat,
-        );
-        metrics.written.inc({ sink: 'cassandra' }, flats.length - refused.length);
-        for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
-        const kept = dropped.size ? lines.filter((l) => !dropped.has(l.offset.toString())) : lines;
-        if (generation !== this.generation) return;
-        if (!st.pending.length && kept.length) st.firstPendingAt = Date.now();
-        for (const l of kept) {
-          st.pending.push(l);
-          st.pendingBytes += l.line.length + 1;
-        }
-        st.processedEnd = BigInt(last.offset);
-        metrics.lag.set(
-          { partition: String(partition) },
-          Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-        );
-        metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        const cfg = this.deps.config;
-        if (st.pending.length >= cfg.HDFS_ROLL_MAX_EVENTS || st.pendingBytes >= cfg.HDFS_ROLL_MAX_BYTES) {
-          const flushing = this.flush(partition);
-          // Back-pressure: while HDFS is slow, at most two rolls' worth is buffered.
-          if (
-            st.pending.length >= 2 * cfg.HDFS_ROLL_MAX_EVENTS ||
-            st.pendingBytes >= 2 * cfg.HDFS_ROLL_MAX_BYTES
-          )
-            await flushing;
-        }
-      });
+          metrics.written.inc({ sink: 'cassandra' }, flats.length - refused.length);
+          for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+          const kept = dropped.size ? lines.filter((l) => !dropped.has(l.offset.toString())) : lines;
+          if (generation !== this.generation) return;
+          if (!st.pending.length && kept.length) st.firstPendingAt = Date.now();
+          for (const l of kept) {
+            st.pending.push(l);
+            st.pendingBytes += l.line.length + 1;
+          }
+          st.processedEnd = BigInt(last.offset);
+          metrics.lag.set(
+            { partition: String(partition) },
+            Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+          );
+          metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          const cfg = this.deps.config;
+          if (st.pending.length >= cfg.HDFS_ROLL_MAX_EVENTS || st.pendingBytes >= cfg.HDFS_ROLL_MAX_BYTES) {
+            const flushing = this.flush(partition);
+            // Back-pressure: while HDFS is slow, at most two rolls' worth is buffered.
+            if (
+              st.pending.length >= 2 * cfg.HDFS_ROLL_MAX_EVENTS ||
+              st.pendingBytes >= 2 * cfg.HDFS_ROLL_MAX_BYTES
+            )
+              await flushing;
+          }
+        })
+        .finally(() => {
+          st.writingBytes -= chunkBytes;
+        });
       st.writes = job.catch(() => {});
       st.inFlight.push(job);
       resolveOffset(last.offset);
@@ -339,10 +355,41 @@ export class StreamWorker {
     }
   }
 
+  /** Message bytes held across every partition: being written to the sinks or waiting for a roll. */
+  private heldBytes(): number {
+    let n = 0;
+    for (const st of this.states.values()) n += st.writingBytes + st.pendingBytes;
+    return n;
+  }
+
+  /**
+   * One memory budget for the whole worker (STREAM_BUFFER_MAX_BYTES): a chunk waits until what is
+   * held leaves room for it, rolling the fullest buffers early to make that room. A chunk larger
+   * than the budget goes ahead alone, so the worker never stalls.
+   */
+  private async withinBudget(bytes: number, heartbeat: () => Promise<void>): Promise<void> {
+    const budget = this.deps.config.STREAM_BUFFER_MAX_BYTES;
+    for (let held = this.heldBytes(); held > 0 && held + bytes > budget; held = this.heldBytes()) {
+      if (this.stopping || this.draining) return;
+      const fullest = [...this.states.entries()]
+        .filter(([, st]) => st.pendingBytes > 0 && !st.rolling)
+        .sort(([, a], [, b]) => b.pendingBytes - a.pendingBytes)[0];
+      if (fullest) {
+        this.deps.metrics.budgetRolls.inc();
+        void this.flush(fullest[0]).catch(() => {}); // a failing roll is retried and logged by flush
+      }
+      await sleep(10);
+      await heartbeat().catch(() => {});
+    }
+  }
+
   /** Rolls the partition's buffer into HDFS, then commits its offset. */
   private flush(partition: number): Promise<void> {
+    const queued = this.states.get(partition);
+    if (queued) queued.rolling = true;
     return this.lane(partition, async () => {
       const st = this.states.get(partition);
+      if (st) st.rolling = false;
       if (!st || st.processedEnd === undefined || st.processedEnd === st.committedEnd) return;
       const generation = this.generation;
       const lines = st.pending;
@@ -376,6 +423,7 @@ export class StreamWorker {
   }
 
   private rollByAge(): void {
+    this.deps.metrics.heldBytes.set(this.heldBytes());
     const maxAge = this.deps.config.HDFS_ROLL_MAX_AGE_MS;
     for (const [partition, st] of this.states) {
       const due = st.pending.length

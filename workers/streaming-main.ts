@@ -1,0 +1,12 @@
+// The streaming worker's own entry point: only the worker's modules, no CLI, bundled by
+// lib/worker-bundle.ts and run by plain node (no tsx loader in the process). A bad setting ends
+// the process with the message that names it, as the CLI does.
+import { ConfigError } from '../lib/config.ts';
+import { runStreamingWorker } from './streaming-worker.ts';
+
+try {
+  await runStreamingWorker();
+} catch (err) {
+  process.stderr.write(`logpipe: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
