@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { createKafka } from '../lib/clients/kafka.ts';
 import { type Config, dlqTopic, loadConfig } from '../lib/config.ts';
-import { logpipeNodeArgs } from '../lib/node-args.ts';
+import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
 import { ensureTopic } from '../producers/publisher.ts';
 
 export interface BenchRun {
@@ -98,7 +98,7 @@ export function startWorkerProcess(run: BenchRun): {
   const args = logpipeNodeArgs(['worker', 'stream']);
   if (profile) args.unshift('--cpu-prof', `--cpu-prof-dir=${profile}`);
   const child = spawn(process.execPath, args, {
-    env: { ...run.env, LOG_LEVEL: 'info' },
+    env: { ...run.env, ...logpipeNodeEnv(['worker', 'stream']), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,6 +1,6 @@
 import { connectTemporal } from '../lib/clients/temporal.ts';
 import { repoRoot } from '../lib/config.ts';
-import { logpipeNodeArgs } from '../lib/node-args.ts';
+import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
 import { httpJson } from '../stack/net.ts';
 import type { LaunchSpec, ServiceDef } from '../stack/types.ts';
 import { SCHEDULE_ID } from '../temporal/names.ts';
@@ -17,7 +17,7 @@ function logpipeCommand(args: string[], env: Record<string, string> = {}): Launc
     command: process.execPath,
     args: logpipeNodeArgs(args),
     cwd: repoRoot,
-    env,
+    env: { ...logpipeNodeEnv(args), ...env },
   };
 }
 

@@ -7,10 +7,27 @@ import { streamingWorkerBundle } from './worker-bundle.ts';
 
 export const WORKER_HEAP_MIB = 256;
 
+const isStreamingWorker = (args: string[]) =>
+  args[0] === 'worker' && args[1] === 'stream' && args.length === 2;
+
+/**
+ * Environment for `logpipe <args>`, as the ./logpipe script sets it. The streaming worker's many
+ * short-lived buffers (fetches, CQL frames, HDFS bodies) fragment glibc's heap: measured at idle,
+ * 170 MB resident in the brk heap for a 62 MiB V8 heap. Two arenas and mmap for blocks of 128 KiB
+ * and up give the memory back (bench stream: 304 -> 252 MiB RSS while draining, CPU unchanged).
+ * A value already set in the environment wins.
+ */
+export function logpipeNodeEnv(args: string[]): Record<string, string> {
+  if (!isStreamingWorker(args)) return {};
+  return {
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+  };
+}
+
 /** node arguments to run `logpipe <args>`, as the ./logpipe script does. */
 export function logpipeNodeArgs(args: string[]): string[] {
-  if (args[0] === 'worker' && args[1] === 'stream' && args.length === 2)
-    return [`--max-old-space-size=${WORKER_HEAP_MIB}`, streamingWorkerBundle()];
+  if (isStreamingWorker(args)) return [`--max-old-space-size=${WORKER_HEAP_MIB}`, streamingWorkerBundle()];
   return [
     '--import',
     `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,

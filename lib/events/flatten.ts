@@ -34,17 +34,27 @@ export interface FlatEvent {
 }
 
 /** The UTC day (YYYY-MM-DD) and hour of an instant: the partition of the hour-bucketed tables. */
+// Every event of a chunk falls on one or two days: the day's text is kept rather than formatted
+// from toISOString() per event.
+let lastDay = { epochDay: Number.NaN, day: '' };
+/** The UTC day (YYYY-MM-DD) and hour of an instant: the partition of the hour-bucketed tables. */
 export function dayHour(at: Date): { day: string; hour: number } {
-  const iso = at.toISOString();
-  return { day: iso.slice(0, 10), hour: at.getUTCHours() };
+  const ms = at.getTime();
+  const epochDay = Math.floor(ms / 86_400_000);
+  if (epochDay !== lastDay.epochDay) lastDay = { epochDay, day: at.toISOString().slice(0, 10) };
+  return { day: lastDay.day, hour: at.getUTCHours() };
 }
 
+/** The flattened row, in one pass: the common fields, then the ones of the event's type. */
 export function flattenEvent(e: LogEvent): FlatEvent {
   const timestamp = new Date(e.timestamp);
-  const base: FlatEvent = {
+  const { day, hour } = dayHour(timestamp);
+  // Built whole and then filled in (no spreads): one object per event, always of the same shape.
+  const f: FlatEvent = {
     event_id: e.event_id,
     timestamp,
-    ...dayHour(timestamp),
+    day,
+    hour,
     user_id: e.user_id,
     session_id: e.session_id,
     product_id: e.product_id,
@@ -73,36 +83,36 @@ export function flattenEvent(e: LogEvent): FlatEvent {
   };
   switch (e.event_type) {
     case 'search':
-      return { ...base, details_query: e.details.query, details_results_count: e.details.results_count };
+      f.details_query = e.details.query;
+      f.details_results_count = e.details.results_count;
+      break;
     case 'purchase':
-      return {
-        ...base,
-        details_amount: e.details.amount,
-        details_payment_method: e.details.payment_method,
-        details_items: JSON.stringify(e.details.items),
-        details_order_id: e.details.order_id ?? null,
-        details_shipping_address: e.details.shipping_address,
-      };
+      f.details_amount = e.details.amount;
+      f.details_payment_method = e.details.payment_method;
+      f.details_items = JSON.stringify(e.details.items);
+      f.details_order_id = e.details.order_id ?? null;
+      f.details_shipping_address = e.details.shipping_address;
+      break;
     case 'order_complete':
-      return {
-        ...base,
-        details_amount: e.details.amount,
-        details_payment_method: e.details.payment_method ?? null,
-        details_items: JSON.stringify(e.details.items),
-        details_order_id: e.details.order_id,
-        details_shipping_method: e.details.shipping_method,
-        details_delivery_estimate: e.details.delivery_estimate,
-        details_completed_at: e.details.completed_at,
-      };
+      f.details_amount = e.details.amount;
+      f.details_payment_method = e.details.payment_method ?? null;
+      f.details_items = JSON.stringify(e.details.items);
+      f.details_order_id = e.details.order_id;
+      f.details_shipping_method = e.details.shipping_method;
+      f.details_delivery_estimate = e.details.delivery_estimate;
+      f.details_completed_at = e.details.completed_at;
+      break;
     case 'order_failed':
-      return {
-        ...base,
-        details_payment_method: e.details.payment_method ?? null,
-        details_order_id: e.details.order_id,
-        attempted_amount: e.details.attempted_amount,
-        failed_at: e.details.failed_at,
-      };
+      f.details_payment_method = e.details.payment_method ?? null;
+      f.details_order_id = e.details.order_id;
+      f.attempted_amount = e.details.attempted_amount;
+      f.failed_at = e.details.failed_at;
+      break;
     case 'error':
-      return { ...base, error_code: e.error_code, message: e.message, error_at: errorAtOf(e) };
+      f.error_code = e.error_code;
+      f.message = e.message;
+      f.error_at = errorAtOf(e);
+      break;
   }
+  return f;
 }

@@ -126,7 +126,9 @@ export function parseEvent(
   }
   const obj = value as Record<string, unknown>;
   // NUL and lone surrogates anywhere (extra fields and filters included): PostgreSQL refuses them.
-  const unstorableDetail = unstorable(obj);
+  // Valid UTF-8 holds no lone surrogate and JSON no raw NUL in a string: only a \u escape can
+  // bring either in, so text without one needs no walk.
+  const unstorableDetail = textValue.includes('\\u') ? unstorable(obj) : undefined;
   if (unstorableDetail) return { ok: false, reason: 'schema_violation', detail: unstorableDetail };
   const parsed = eventSchema.safeParse(obj);
   if (!parsed.success) {
@@ -163,7 +165,8 @@ export function parseEvent(
   const lineBytes = keepAsIs && !bom && typeof input !== 'string' ? bytes : Buffer.from(line, 'utf8');
   return {
     ok: true,
-    event: { ...parsed.data, event_id, schema_version } as LogEvent,
+    // zod's output is already a copy: it is extended only when an id or version had to be added.
+    event: (keepAsIs ? parsed.data : { ...parsed.data, event_id, schema_version }) as LogEvent,
     line,
     bytes: lineBytes,
   };

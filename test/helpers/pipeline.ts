@@ -8,7 +8,7 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
 import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
-import { logpipeNodeArgs } from '../../lib/node-args.ts';
+import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
 import { ensureTopic, type OutgoingMessage, publish } from '../../producers/publisher.ts';
 
 export interface Isolated {
@@ -55,7 +55,7 @@ export function startLogpipe(
   mkdirSync(dir, { recursive: true });
   const log = createWriteStream(join(dir, `${iso.id}-${tag}.log`), { flags: 'a' });
   const child = spawn(process.execPath, logpipeNodeArgs(args), {
-    env: { ...iso.env, ...env },
+    env: { ...iso.env, ...logpipeNodeEnv(args), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);

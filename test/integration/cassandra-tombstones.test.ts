@@ -45,6 +45,30 @@ describe('Cassandra rows without null cells (real node)', () => {
     assert.equal(read.live, flats.length, 'every row live');
     assert.equal(read.tombstones, 0, 'no tombstone cell');
 
+    // A user's rows are written in batches grouped by the node that owns them: every one is there,
+    // and a user's partition has no tombstone either.
+    const users = [...new Set(flats.map((f) => f.user_id))];
+    let userRows = 0;
+    for (const u of users) {
+      const r = await client.execute(
+        `SELECT count(*) AS n FROM ${keyspace}.events_by_user WHERE user_id = ?`,
+        [u],
+        {
+          prepare: true,
+        },
+      );
+      userRows += Number(r.first()?.n);
+    }
+    assert.equal(userRows, flats.length, 'every event in events_by_user');
+    const busiest = users.sort(
+      (a, b) => flats.filter((f) => f.user_id === b).length - flats.filter((f) => f.user_id === a).length,
+    )[0];
+    const userRead = await tracedRead(client, `SELECT * FROM ${keyspace}.events_by_user WHERE user_id = ?`, [
+      busiest,
+    ]);
+    assert.equal(userRead.tombstones, 0, 'no tombstone cell in a user partition');
+    assert.equal(userRead.live, flats.filter((f) => f.user_id === busiest).length);
+
     // What the dashboard reads is what was flattened: an unset column reads as null.
     const byId = new Map(rs.rows.map((r) => [r.event_id as string, r]));
     for (const type of ['search', 'purchase', 'order_complete', 'order_failed', 'error']) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../lib/config.ts';
-import { logpipeNodeArgs } from '../../lib/node-args.ts';
+import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
 import { streamingWorkerBundle } from '../../lib/worker-bundle.ts';
 
 describe('the streaming worker bundle', () => {
@@ -27,6 +27,12 @@ describe('the streaming worker bundle', () => {
     assert.equal(args.length, 2);
     assert.match(args[0] ?? '', /^--max-old-space-size=\d+$/);
     assert.equal(args[1], streamingWorkerBundle());
+    // glibc's arenas are tuned for the worker only, and a value the user set wins.
+    assert.equal(
+      logpipeNodeEnv(['worker', 'stream']).MALLOC_MMAP_THRESHOLD_,
+      process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+    );
+    assert.deepEqual(logpipeNodeEnv(['worker', 'batch']), {});
     // Any other command goes through the CLI.
     assert.ok(logpipeNodeArgs(['worker', 'batch']).some((a) => a.endsWith('cli/main.ts')));
   });

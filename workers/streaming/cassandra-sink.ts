@@ -1,5 +1,5 @@
 // Writes flattened events to Cassandra: prepared upserts keyed by event_id, run concurrently.
-import cassandraDriver from 'cassandra-driver';
+import type cassandraDriver from 'cassandra-driver';
 import type { FlatEvent } from '../../lib/events/flatten.ts';
 import { FLAT_COLUMNS } from './cassandra-schema.ts';
 import { cassandraRejectsContent, serverMessage } from './sink-errors.ts';
@@ -19,27 +19,99 @@ const USER_COLUMNS = [
 ] as const;
 
 export function cassandraStatements(keyspace: string) {
-  const logColumns = ['day', 'hour', 'timestamp', 'event_id', ...flatNames, 'ingested_at'];
   return {
-    log: `INSERT INTO ${keyspace}.ecomm_log (${logColumns.join(', ')}) VALUES (${logColumns.map(() => '?').join(', ')})`,
-    byUser: `INSERT INTO ${keyspace}.events_by_user (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map(() => '?').join(', ')})`,
     deleteLog: `DELETE FROM ${keyspace}.ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?`,
     deleteByUser: `DELETE FROM ${keyspace}.events_by_user WHERE user_id = ? AND timestamp = ? AND event_id = ?`,
   };
 }
 
 // A bound null is a tombstone (a deletion marker every read of the partition scans and compaction
-// keeps for gc_grace_seconds); a column left unset writes nothing and reads back as null. The
-// columns that do not apply to an event's type, and optional ones it lacks, are left unset.
-const { unset } = cassandraDriver.types;
-const cell = (v: unknown) => (v === null || v === undefined ? unset : v);
+// keeps for gc_grace_seconds), and even an unset value costs a parameter to encode. So each row is
+// written by an INSERT that names only the columns the event has: one prepared statement per
+// column set (a handful: the five types and their optional fields), cached by a bit mask.
+// An absent column writes nothing and reads back as null.
+class InsertShapes {
+  private readonly byMask = new Map<number, string>();
+  constructor(
+    private readonly table: string,
+    private readonly fixed: readonly string[],
+    private readonly optional: readonly string[],
+    private readonly trailing: readonly string[],
+  ) {}
 
-/** The parameter lists for one event's rows, in statement order; absent values are unset. */
-export function rowParams(e: FlatEvent, ingestedAt: Date): { log: unknown[]; byUser: unknown[] } {
+  query(mask: number): string {
+    let q = this.byMask.get(mask);
+    if (!q) {
+      const cols = [...this.fixed, ...this.optional.filter((_, i) => mask & (1 << i)), ...this.trailing];
+      q = `INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+      this.byMask.set(mask, q);
+    }
+    return q;
+  }
+}
+
+const LOG_OPTIONAL = flatNames.filter((n) => !['user_id', 'event_type'].includes(n));
+const USER_OPTIONAL = USER_COLUMNS.slice(3);
+
+/** One row's statement: the query for the columns present and their values, in order. */
+export interface RowWrite {
+  query: string;
+  params: unknown[];
+}
+
+/** The statements for one event's two rows; columns without a value are left out. */
+export function rowWrites(
+  e: FlatEvent,
+  ingestedAt: Date,
+  keyspace: string,
+  shapes = shapesFor(keyspace),
+): { log: RowWrite; byUser: RowWrite } {
+  const log: unknown[] = [e.day, e.hour, e.timestamp, e.event_id, e.user_id, e.event_type];
+  let mask = 0;
+  for (let i = 0; i < LOG_OPTIONAL.length; i++) {
+    const v = e[LOG_OPTIONAL[i] as keyof FlatEvent];
+    if (v !== null && v !== undefined) {
+      mask |= 1 << i;
+      log.push(v);
+    }
+  }
+  log.push(ingestedAt);
+  const byUser: unknown[] = [e.user_id, e.timestamp, e.event_id];
+  let userMask = 0;
+  for (let i = 0; i < USER_OPTIONAL.length; i++) {
+    const v = e[USER_OPTIONAL[i] as keyof FlatEvent];
+    if (v !== null && v !== undefined) {
+      userMask |= 1 << i;
+      byUser.push(v);
+    }
+  }
   return {
-    log: [e.day, e.hour, e.timestamp, e.event_id, ...flatNames.map((n) => cell(e[n])), ingestedAt],
-    byUser: USER_COLUMNS.map((n) => cell(e[n])),
+    log: { query: shapes.log.query(mask), params: log },
+    byUser: { query: shapes.byUser.query(userMask), params: byUser },
   };
+}
+
+const shapeCache = new Map<string, { log: InsertShapes; byUser: InsertShapes }>();
+function shapesFor(keyspace: string) {
+  let s = shapeCache.get(keyspace);
+  if (!s) {
+    s = {
+      log: new InsertShapes(
+        `${keyspace}.ecomm_log`,
+        ['day', 'hour', 'timestamp', 'event_id', 'user_id', 'event_type'],
+        LOG_OPTIONAL,
+        ['ingested_at'],
+      ),
+      byUser: new InsertShapes(
+        `${keyspace}.events_by_user`,
+        ['user_id', 'timestamp', 'event_id'],
+        USER_OPTIONAL,
+        [],
+      ),
+    };
+    shapeCache.set(keyspace, s);
+  }
+  return s;
 }
 
 /** An event Cassandra refused for what it holds, with the server's (or the driver's) message. */
@@ -56,16 +128,24 @@ interface Statement {
 
 /** Rows per unlogged single-partition batch: well under Cassandra's batch size warning. */
 const BATCH_ROWS = 25;
+/**
+ * Rows per unlogged batch of events_by_user, whose rows are spread over many partitions (one per
+ * user): Cassandra warns above 10 partitions in one unlogged batch
+ * (unlogged_batch_across_partitions_warn_threshold).
+ */
+const REPLICA_BATCH_ROWS = 10;
 
 export class CassandraSink {
   private readonly statements;
+  private readonly shapes;
 
   constructor(
     private readonly client: cassandraDriver.Client,
-    keyspace: string,
+    private readonly keyspace: string,
     private readonly concurrency: number,
   ) {
     this.statements = cassandraStatements(keyspace);
+    this.shapes = shapesFor(keyspace);
   }
 
   private active = 0;
@@ -95,28 +175,41 @@ export class CassandraSink {
   }
 
   /**
+   * The node that owns a user's partition (the first replica on the token ring), or undefined
+   * before the driver knows the ring. A batch is routed to the replica of its first row, so rows
+   * grouped by replica are all written where they live: no coordinator fan-out.
+   */
+  private replicaOf(userId: string): string | undefined {
+    const replicas = this.client.getReplicas(this.keyspace, Buffer.from(userId, 'utf8'));
+    return replicas?.[0]?.address;
+  }
+
+  /**
    * Upserts the events; returns those Cassandra refused for their content (the others are written).
    * Throws only what may succeed later (a node down, a timeout), for the caller to retry.
    */
   async write(events: FlatEvent[]): Promise<SinkRejection[]> {
     if (!events.length) return [];
     const now = new Date();
-    // Rows of one partition go together in an unlogged batch: one mutation for Cassandra instead of
-    // one request per row. Batches never span partitions (that would cost a coordinator fan-out).
-    const groups = new Map<string, Statement[]>();
-    const add = (key: string, query: string, params: unknown[], event: FlatEvent) => {
+    // Rows of one hour partition go together in an unlogged batch: one mutation for Cassandra
+    // instead of one request per row. A user's rows are spread over as many partitions as there
+    // are users, so they are grouped by the node that owns them instead (token-aware batching).
+    const groups = new Map<string, { rows: number; list: Statement[] }>();
+    const add = (key: string, rows: number, s: Statement) => {
       const g = groups.get(key);
-      if (g) g.push({ query, params, event });
-      else groups.set(key, [{ query, params, event }]);
+      if (g) g.list.push(s);
+      else groups.set(key, { rows, list: [s] });
     };
     for (const e of events) {
-      const p = rowParams(e, now);
-      add(`l|${e.day}|${e.hour}`, this.statements.log, p.log, e);
-      add(`u|${e.user_id}`, this.statements.byUser, p.byUser, e);
+      const w = rowWrites(e, now, this.keyspace, this.shapes);
+      add(`l|${e.day}|${e.hour}`, BATCH_ROWS, { ...w.log, event: e });
+      const replica = this.replicaOf(e.user_id);
+      if (replica) add(`r|${replica}`, REPLICA_BATCH_ROWS, { ...w.byUser, event: e });
+      else add(`u|${e.user_id}`, BATCH_ROWS, { ...w.byUser, event: e });
     }
     const batches: Statement[][] = [];
-    for (const g of groups.values())
-      for (let i = 0; i < g.length; i += BATCH_ROWS) batches.push(g.slice(i, i + BATCH_ROWS));
+    for (const { rows, list } of groups.values())
+      for (let i = 0; i < list.length; i += rows) batches.push(list.slice(i, i + rows));
     const suspects = new Set<FlatEvent>();
     await Promise.all(
       batches.map((b) =>
@@ -138,12 +231,12 @@ export class CassandraSink {
   private async isolate(suspects: FlatEvent[], now: Date): Promise<SinkRejection[]> {
     const rejected: SinkRejection[] = [];
     for (const e of suspects) {
-      const p = rowParams(e, now);
+      const w = rowWrites(e, now, this.keyspace, this.shapes);
       try {
         await this.send(
           [
-            { query: this.statements.log, params: p.log, event: e },
-            { query: this.statements.byUser, params: p.byUser, event: e },
+            { ...w.log, event: e },
+            { ...w.byUser, event: e },
           ],
           true,
         );

@@ -259,8 +259,9 @@ export class StreamWorker {
         const value = m.value ?? Buffer.alloc(0);
         const res = parseEvent(value, this.parseOptions);
         if (res.ok) {
-          flats.push(flattenEvent(res.event));
-          lines.push({ offset, at: new Date(res.event.timestamp), line: res.bytes });
+          const flat = flattenEvent(res.event);
+          flats.push(flat);
+          lines.push({ offset, at: flat.timestamp, line: res.bytes });
           const seen = sources.get(res.event.event_id);
           if (seen) seen.push({ offset: m.offset, value });
           else sources.set(res.event.event_id, [{ offset: m.offset, value }]);
