@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { flattenEvent } from '../../lib/events/flatten.ts';
 import { parseEvent } from '../../lib/events/parse.ts';
-import { rowWrites } from '../../workers/streaming/cassandra-sink.ts';
+import { rowWrites, splitBatches } from '../../workers/streaming/cassandra-sink.ts';
 
 // Hand-written from ../shared/seed/FACTS.md's shapes: an order_failed without payment_method.
 const failed = {
@@ -74,5 +74,38 @@ describe('Cassandra row statements', () => {
     const wb = rowWrites(flattenEvent(b.event), at, 'ks');
     assert.notEqual(wb.log.query, wa.log.query);
     assert.ok(columns(wb.log.query).includes('details_payment_method'));
+  });
+});
+
+describe('Cassandra batches', () => {
+  it('end at the row count or before the byte cap, whichever comes first, and keep every row once', () => {
+    const rows = [100, 100, 30_000, 5_000, 40_000, 10, 10, 10, 30_000, 3_000].map((bytes, i) => ({
+      i,
+      bytes,
+    }));
+    const batches = splitBatches(rows, 3, 32 * 1024);
+    assert.deepEqual(
+      batches.map((b) => b.map((r) => r.i)),
+      [[0, 1, 2], [3], [4], [5, 6, 7], [8], [9]],
+    );
+    // A single row over the cap still goes, alone (the server decides; the sink isolates refusals).
+    assert.deepEqual(splitBatches([{ bytes: 99_999 }], 50, 1024), [[{ bytes: 99_999 }]]);
+    assert.deepEqual(
+      splitBatches(
+        Array.from({ length: 7 }, () => ({ bytes: 1 })),
+        3,
+        1024,
+      ).map((b) => b.length),
+      [3, 3, 1],
+    );
+  });
+
+  it('weigh a row by its text', () => {
+    const res = parseEvent(JSON.stringify({ ...failed, details: { ...failed.details, reason: 'x' } }));
+    assert.ok(res.ok);
+    const flat = flattenEvent(res.event);
+    const small = rowWrites(flat, new Date(), 'ks').log.bytes;
+    const big = rowWrites({ ...flat, message: 'm'.repeat(20_000) }, new Date(), 'ks').log.bytes;
+    assert.ok(big - small >= 20_000);
   });
 });
