@@ -6,6 +6,7 @@ import { dlqTopic } from '../lib/config.ts';
 import { EventGenerator } from '../producers/generator.ts';
 import { ensureTopic, publish } from '../producers/publisher.ts';
 import { benchRun, cleanup, machine, rssMiB, sleep, startWorkerProcess } from './bench-env.ts';
+import { bucketQuantile, histogramBuckets } from './prom-histogram.ts';
 
 export interface LatencyBenchResult {
   rate: number;
@@ -18,7 +19,21 @@ export interface LatencyBenchResult {
   ratio_p99_to_baseline: number;
   achieved_rate: number;
   worker_rss_mib: number;
+  /** p99 of each stage of the worker (the upper bound of its histogram bucket), in ms. */
+  stage_p99_ms: Record<string, number>;
+  /** The stage with the longest p99: where the tail is spent. */
+  tail_stage: string;
   machine: string;
+}
+
+/** The worker's stage histograms (logpipe_stream_stage_seconds) as p99 per stage, in ms. */
+export function stageP99(metricsText: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [stage, buckets] of histogramBuckets(metricsText, 'logpipe_stream_stage_seconds', 'stage')) {
+    const q = bucketQuantile(buckets, 0.99);
+    if (q !== undefined) out[stage] = q * 1000;
+  }
+  return out;
 }
 
 const say = (s: string) => process.stderr.write(`[bench latency] ${s}\n`);
@@ -81,6 +96,11 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   const deadline = Date.now() + 30_000;
   while (pending.size && Date.now() < deadline) await sleep(100);
   clearInterval(sampler);
+  const metricsText = await fetch(`http://127.0.0.1:${await worker.metricsPort}/metrics`).then((r) =>
+    r.text(),
+  );
+  const stages = stageP99(metricsText);
+  const tail = Object.entries(stages).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
   const lost = pending.size;
   pending.clear();
   await reader;
@@ -104,6 +124,8 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
     ratio_p99_to_baseline: Math.round((p99 / baseline) * 1000) / 1000,
     achieved_rate: Math.round(summary.rate),
     worker_rss_mib: rss,
+    stage_p99_ms: stages,
+    tail_stage: tail,
     machine: machine(),
   };
 }

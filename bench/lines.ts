@@ -54,6 +54,11 @@ export function latencyBenchLines(r: LatencyBenchResult, opts: LinesOptions = {}
     `p50:        ${r.p50_ms} ms`,
     `p99:        ${r.p99_ms} ms (goal ${goalText(GOALS.latencyP99)})`,
     `max:        ${r.max_ms} ms`,
+    `tail:       ${r.tail_stage} (worker stages, p99 by histogram bucket: ${Object.entries(
+      r.stage_p99_ms ?? {},
+    )
+      .map(([k, v]) => `${k} <= ${v} ms`)
+      .join(', ')}; the reader polls every 10 ms)`,
     `baseline:   ${r.baseline_ms} ms (the original's 10 s micro-batch trigger); p99 / baseline = ${r.ratio_p99_to_baseline}`,
     `worker RSS: ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
     ...machineLine('machine:    ', r, opts),

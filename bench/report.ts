@@ -163,7 +163,8 @@ const FIGURES: { [K in BenchName]: (r: BenchResults[K] | undefined) => Figure[] 
   latency: (r) => [
     {
       figure: 'produce to readable in Cassandra, p99',
-      value: r && `${num(r.p99_ms)} ms (p50 ${num(r.p50_ms)}, max ${num(r.max_ms)})`,
+      value:
+        r && `${num(r.p99_ms)} ms (p50 ${num(r.p50_ms)}, max ${num(r.max_ms)}; tail: ${r.tail_stage ?? '?'})`,
       baseline: r && `10 s micro-batch trigger: ${num(r.baseline_ms)} ms`,
       ratio: r?.ratio_p99_to_baseline,
       goal: GOALS.latencyP99,

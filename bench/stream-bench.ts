@@ -6,7 +6,7 @@
 // one (for the worker: to the commit that covers the last offset). CPU per process comes from
 // /proc for the same interval: the worker's own, and Kafka's, Cassandra's and HDFS's.
 import { createCassandra } from '../lib/clients/cassandra.ts';
-import { tracedRead } from '../lib/clients/cassandra-trace.ts';
+import { tracedScan } from '../lib/clients/cassandra-trace.ts';
 import { type FlatEvent, flattenEvent } from '../lib/events/flatten.ts';
 import { parseEvent } from '../lib/events/parse.ts';
 import { EventGenerator } from '../producers/generator.ts';
@@ -123,7 +123,7 @@ async function workerFigures(
   }
 }
 
-/** Tombstones in the busiest hour partition the worker wrote, from Cassandra's trace of a count. */
+/** Tombstones in the busiest hour partition the worker wrote, from Cassandra's traces of reading it all. */
 async function tombstoneCheck(
   run: BenchRun,
   flats: FlatEvent[],
@@ -140,13 +140,13 @@ async function tombstoneCheck(
   const client = createCassandra(run.config);
   await client.connect();
   try {
-    const read = await tracedRead(
+    const read = await tracedScan(
       client,
-      `SELECT count(*) FROM ${run.config.CASSANDRA_KEYSPACE}.ecomm_log WHERE day = ? AND hour = ?`,
+      `SELECT * FROM ${run.config.CASSANDRA_KEYSPACE}.ecomm_log WHERE day = ? AND hour = ?`,
       [busiest.day, busiest.hour],
     );
-    if (!read.live) throw new Error(`the traced count read nothing: ${read.activities.join(' | ')}`);
-    return { tombstones: read.tombstones, rows: read.live };
+    if (!read.live) throw new Error(`the traced read of ${read.rows} rows found no live rows in its traces`);
+    return { tombstones: read.tombstones, rows: read.rows };
   } finally {
     await client.shutdown();
   }

@@ -31,7 +31,9 @@ const storable = (schema: z.ZodString) =>
     const why = unstorableString(s);
     if (why) ctx.addIssue({ code: 'custom', message: why });
   });
-const text = storable(z.string()).pipe(z.string().trim().min(1, 'must be non-empty text'));
+// One string schema with its checks in order (storable, then trimmed, then non-empty) rather than
+// a pipe of two: the same values pass, the same first issue is reported, at less cost per field.
+const text = storable(z.string()).trim().min(1, 'must be non-empty text');
 const anyText = storable(z.string());
 const id = text.pipe(z.string().max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
 const int32 = (min: number) =>

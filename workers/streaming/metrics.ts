@@ -38,6 +38,13 @@ export function createStreamMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    stageSeconds: new Histogram({
+      name: 'logpipe_stream_stage_seconds',
+      help: 'Time of a chunk in each stage: kafka (produced to fetched), queue (fetched to written), cassandra (the write)',
+      labelNames: ['stage'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'logpipe_stream_lag',
       help: 'Messages behind the high watermark, per partition',

@@ -248,6 +248,12 @@ export class StreamWorker {
         return;
       const started = process.hrtime.bigint();
       const chunk = batch.messages.slice(i, i + CHUNK);
+      // Where an event's time goes, stage by stage (bench latency attributes its tail with these):
+      // kafka = from the producer's timestamp of the chunk's oldest message to its arrival here.
+      const receivedAt = Date.now();
+      const produced = Number(chunk[0]?.timestamp);
+      if (Number.isFinite(produced))
+        metrics.stageSeconds.observe({ stage: 'kafka' }, Math.max(0, receivedAt - produced) / 1000);
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
       const rejected: Rejected[] = [];
@@ -282,7 +288,11 @@ export class StreamWorker {
         .then(async () => {
           // Only what can succeed later is retried; an event Cassandra refuses for its content is
           // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
+          const writeAt = Date.now();
+          // queue = parsing, the byte budget and the partition's earlier chunks, before the write.
+          metrics.stageSeconds.observe({ stage: 'queue' }, (writeAt - receivedAt) / 1000);
           const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
+          metrics.stageSeconds.observe({ stage: 'cassandra' }, (Date.now() - writeAt) / 1000);
           /** Offsets of the refused events' messages: their lines stay out of HDFS. */
           const dropped = new Set<string>();
           for (const r of refused) {
