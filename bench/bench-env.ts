@@ -88,6 +88,8 @@ export function startWorkerProcess(run: BenchRun): {
   child: ChildProcess;
   exited: Promise<void>;
   metricsPort: Promise<number>;
+  /** Resolves once the worker has joined its consumer group (partitions assigned). */
+  joined: Promise<void>;
 } {
   const dir = join(run.config.LOGPIPE_DATA_DIR, 'logs', 'bench');
   mkdirSync(dir, { recursive: true });
@@ -102,19 +104,24 @@ export function startWorkerProcess(run: BenchRun): {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let joinedNow = () => {};
+  const joined = new Promise<void>((resolve) => {
+    joinedNow = resolve;
+  });
   const metricsPort = new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       log.write(d);
       if (out.length < 100_000) out += d.toString();
       const m = /"metricsPort":(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
+      if (out.includes('joined the consumer group')) joinedNow();
     });
     child.on('exit', () => reject(new Error(`the worker exited; log: ${logPath}`)));
   });
   metricsPort.catch(() => {});
   child.stderr?.pipe(log);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { child, exited, metricsPort };
+  return { child, exited, metricsPort, joined };
 }
 
 export function rssMiB(pid: number): number {

@@ -23,14 +23,29 @@ export interface LatencyBenchResult {
   stage_p99_ms: Record<string, number>;
   /** The stage with the longest p99: where the tail is spent. */
   tail_stage: string;
+  /** The slowest 1% of probes, median: time before the worker's Cassandra write, and after it. */
+  tail_split_ms?: { before_write_ms: number; after_write_ms: number };
+  /** Seconds produced before the probes that count; the slowest probe of that warm-up. */
+  warm_up_s?: number;
+  cold_start_max_ms?: number;
   machine: string;
 }
 
-/** The worker's stage histograms (logpipe_stream_stage_seconds) as p99 per stage, in ms. */
-export function stageP99(metricsText: string): Record<string, number> {
+const WARM_UP_S = 5;
+
+/**
+ * The worker's stage histograms (logpipe_stream_stage_seconds) as p99 per stage, in ms; with
+ * `since`, of what was observed after that earlier scrape only.
+ */
+export function stageP99(metricsText: string, since?: string): Record<string, number> {
   const out: Record<string, number> = {};
+  const before = since ? histogramBuckets(since, 'logpipe_stream_stage_seconds', 'stage') : new Map();
   for (const [stage, buckets] of histogramBuckets(metricsText, 'logpipe_stream_stage_seconds', 'stage')) {
-    const q = bucketQuantile(buckets, 0.99);
+    const earlier = new Map<number, number>(before.get(stage) ?? []);
+    const q = bucketQuantile(
+      buckets.map(([le, n]) => [le, n - (earlier.get(le) ?? 0)] as [number, number]),
+      0.99,
+    );
     if (q !== undefined) out[stage] = q * 1000;
   }
   return out;
@@ -48,14 +63,22 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   await ensureTopic(run.kafka, dlqTopic(run.config), run.config.KAFKA_PARTITIONS);
   const worker = startWorkerProcess(run);
   await worker.metricsPort;
-  await sleep(5000); // let it join the group and create its tables
+  // Steady state: the worker has joined the group (the broker delays a new group's first
+  // rebalance by group.initial.rebalance.delay.ms, 3 s) and created its tables.
+  await Promise.race([worker.joined, sleep(60_000)]);
+  await sleep(2000);
   const client = createCassandra(run.config, run.config.CASSANDRA_KEYSPACE);
   await client.connect();
   const query =
-    'SELECT event_id FROM ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?';
+    'SELECT event_id, ingested_at FROM ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?';
 
-  const pending = new Map<string, { at: Date; sentAt: number }>();
+  const pending = new Map<string, { at: Date; sentAt: number; sentWall: number; warmUp: boolean }>();
   const latencies: number[] = [];
+  /** Probes sent in the first WARM_UP_S: the first fetch of each partition claims it in HDFS and
+   * the first rows of each shape prepare their statements. Reported apart, as the cold start. */
+  const coldLatencies: number[] = [];
+  /** Per probe: ms from generation to the worker's Cassandra write (ingested_at), and in total. */
+  const splits: { toWrite: number; total: number }[] = [];
   let producing = true;
   const reader = (async () => {
     while (producing || pending.size) {
@@ -66,7 +89,16 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
             [p.at.toISOString().slice(0, 10), p.at.getUTCHours(), p.at, id],
             { prepare: true },
           );
-          if (rs.rows.length && pending.delete(id)) latencies.push(performance.now() - p.sentAt);
+          if (rs.rows.length && pending.delete(id)) {
+            const total = performance.now() - p.sentAt;
+            if (p.warmUp) {
+              coldLatencies.push(total);
+              return;
+            }
+            latencies.push(total);
+            const ingested = rs.rows[0]?.ingested_at as Date | undefined;
+            if (ingested) splits.push({ toWrite: ingested.getTime() - p.sentWall, total });
+          }
         }),
       );
       await sleep(10);
@@ -79,27 +111,34 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   function* source() {
     for (;;) {
       const e = gen.next();
-      if (n++ % 50 === 0) pending.set(e.event_id, { at: new Date(e.timestamp), sentAt: performance.now() });
+      if (n++ % 50 === 0)
+        pending.set(e.event_id, {
+          at: new Date(e.timestamp),
+          sentAt: performance.now(),
+          sentWall: Date.now(),
+          warmUp: performance.now() - t0 < WARM_UP_S * 1000,
+        });
       yield { key: e.session_id, value: JSON.stringify(e) };
     }
   }
-  say(`producing ${rate} events/s for ${durationS} s`);
+  say(`producing ${rate} events/s for ${WARM_UP_S} s of warm-up, then ${durationS} s measured`);
+  const t0 = performance.now();
+  const metricsUrl = `http://127.0.0.1:${await worker.metricsPort}/metrics`;
+  const warmMetrics = sleep(WARM_UP_S * 1000).then(() => fetch(metricsUrl).then((r) => r.text()));
   const sampler = setInterval(() => {
     if (worker.child.pid) rss = Math.max(rss, rssMiB(worker.child.pid));
   }, 1000);
   const summary = await publish(run.kafka, source(), {
     topic: run.config.KAFKA_TOPIC,
     rate,
-    durationMs: durationS * 1000,
+    durationMs: (WARM_UP_S + durationS) * 1000,
   });
   producing = false;
   const deadline = Date.now() + 30_000;
   while (pending.size && Date.now() < deadline) await sleep(100);
   clearInterval(sampler);
-  const metricsText = await fetch(`http://127.0.0.1:${await worker.metricsPort}/metrics`).then((r) =>
-    r.text(),
-  );
-  const stages = stageP99(metricsText);
+  const metricsText = await fetch(metricsUrl).then((r) => r.text());
+  const stages = stageP99(metricsText, await warmMetrics);
   const tail = Object.entries(stages).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
   const lost = pending.size;
   pending.clear();
@@ -111,6 +150,16 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   if (lost) throw new Error(`${lost} probe events never became readable in Cassandra`);
 
   latencies.sort((a, b) => a - b);
+  // The slowest 1% of probes: how much of their time passed before the worker wrote them (producer,
+  // broker, fetch, parse, queue) and how much after (the write and the reader's poll).
+  const tailProbes = [...splits]
+    .sort((a, b) => b.total - a.total)
+    .slice(0, Math.max(1, Math.ceil(splits.length / 100)));
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const tailSplit = {
+    before_write_ms: Math.round(median(tailProbes.map((t) => t.toWrite))),
+    after_write_ms: Math.round(median(tailProbes.map((t) => t.total - t.toWrite))),
+  };
   const p99 = percentile(latencies, 99);
   const baseline = 10_000;
   return {
@@ -126,6 +175,9 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
     worker_rss_mib: rss,
     stage_p99_ms: stages,
     tail_stage: tail,
+    tail_split_ms: tailSplit,
+    warm_up_s: WARM_UP_S,
+    cold_start_max_ms: Math.round(Math.max(0, ...coldLatencies)),
     machine: machine(),
   };
 }

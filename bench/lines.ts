@@ -49,7 +49,7 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
 
 export function latencyBenchLines(r: LatencyBenchResult, opts: LinesOptions = {}): string[] {
   return [
-    `rate:       ${r.rate} events/s asked, ${r.achieved_rate} achieved, for ${r.duration_s} s`,
+    `rate:       ${r.rate} events/s asked, ${r.achieved_rate} achieved, for ${r.duration_s} s after ${r.warm_up_s ?? 0} s of warm-up (cold start: slowest probe ${r.cold_start_max_ms ?? '?'} ms)`,
     `probes:     ${r.probes}`,
     `p50:        ${r.p50_ms} ms`,
     `p99:        ${r.p99_ms} ms (goal ${goalText(GOALS.latencyP99)})`,
@@ -59,6 +59,7 @@ export function latencyBenchLines(r: LatencyBenchResult, opts: LinesOptions = {}
     )
       .map(([k, v]) => `${k} <= ${v} ms`)
       .join(', ')}; the reader polls every 10 ms)`,
+    `tail split: the slowest 1% waited ${r.tail_split_ms?.before_write_ms ?? '?'} ms (median) until the worker wrote them, ${r.tail_split_ms?.after_write_ms ?? '?'} ms from the write to readable`,
     `baseline:   ${r.baseline_ms} ms (the original's 10 s micro-batch trigger); p99 / baseline = ${r.ratio_p99_to_baseline}`,
     `worker RSS: ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
     ...machineLine('machine:    ', r, opts),

@@ -58,6 +58,7 @@ export class StreamWorker {
   private readonly dlqProducer: Producer;
   private readonly cassandraSink: CassandraSink;
   private readonly rawSink: HdfsRawSink;
+  private readonly stages: Record<'kafka' | 'queue' | 'cassandra', { observe(v: number): void }>;
   private readonly states = new Map<number, PartitionState>();
   /** Per-partition chain of HDFS work (flushes, recovery): never two at once for a partition. */
   private readonly lanes = new Map<number, Promise<unknown>>();
@@ -98,6 +99,8 @@ export class StreamWorker {
       config.STREAM_CASSANDRA_CONCURRENCY,
     );
     this.rawSink = new HdfsRawSink(deps.hdfs, config.HDFS_RAW_ROOT, this.topic);
+    const stage = (name: string) => deps.metrics.stageSeconds.labels({ stage: name });
+    this.stages = { kafka: stage('kafka'), queue: stage('queue'), cassandra: stage('cassandra') };
     this.parseOptions = { ...DEFAULT_PARSE_OPTIONS, maxBytes: config.MAX_EVENT_BYTES, ...deps.parseOptions };
     this.dlqLimits = { ...DEFAULT_DLQ_LIMITS, maxValueBytes: config.DLQ_MAX_VALUE_BYTES };
   }
@@ -248,12 +251,15 @@ export class StreamWorker {
         return;
       const started = process.hrtime.bigint();
       const chunk = batch.messages.slice(i, i + CHUNK);
-      // Where an event's time goes, stage by stage (bench latency attributes its tail with these):
-      // kafka = from the producer's timestamp of the chunk's oldest message to its arrival here.
+      // Where an event's time goes, stage by stage, one observation per message so that the
+      // quantiles are of events, not of chunks (bench latency attributes its tail with these):
+      // kafka = from the producer's timestamp of a message to its arrival here.
       const receivedAt = Date.now();
-      const produced = Number(chunk[0]?.timestamp);
-      if (Number.isFinite(produced))
-        metrics.stageSeconds.observe({ stage: 'kafka' }, Math.max(0, receivedAt - produced) / 1000);
+      const stages = this.stages;
+      for (const m of chunk) {
+        const produced = Number(m.timestamp);
+        if (Number.isFinite(produced)) stages.kafka.observe(Math.max(0, receivedAt - produced) / 1000);
+      }
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
       const rejected: Rejected[] = [];
@@ -290,9 +296,11 @@ export class StreamWorker {
           // dead-lettered (sink_rejected) and kept out of HDFS, so every store holds the same events.
           const writeAt = Date.now();
           // queue = parsing, the byte budget and the partition's earlier chunks, before the write.
-          metrics.stageSeconds.observe({ stage: 'queue' }, (writeAt - receivedAt) / 1000);
+          const queued = (writeAt - receivedAt) / 1000;
+          for (let k = 0; k < chunk.length; k++) stages.queue.observe(queued);
           const refused = await this.retry('cassandra', () => this.cassandraSink.write(flats), heartbeat);
-          metrics.stageSeconds.observe({ stage: 'cassandra' }, (Date.now() - writeAt) / 1000);
+          const wrote = (Date.now() - writeAt) / 1000;
+          for (let k = 0; k < chunk.length; k++) stages.cassandra.observe(wrote);
           /** Offsets of the refused events' messages: their lines stay out of HDFS. */
           const dropped = new Set<string>();
           for (const r of refused) {
