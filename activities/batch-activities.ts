@@ -9,15 +9,17 @@ import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import {
   type CompactionResult,
   compactedDir,
-  compactHour,
   finishPendingCompactions,
-  type HourToCompact,
+  type HourKey,
+  hourKey,
+  hourStartMs,
+  compactHour as mergeHour,
 } from './compact-hour.ts';
-import { type DbtCommand, type DbtStepResult, runDbtStep } from './dbt-step.ts';
-import { listRawFiles } from './hdfs-files.ts';
+import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
+import { listHourFiles, listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
 import { postAlert } from './notify.ts';
-import { schemaDdl, TABLE_OF } from './warehouse-schema.ts';
+import { schemaDdl, warehouseLock } from './warehouse-schema.ts';
 
 export interface BatchDeps {
   config: Config;
@@ -167,58 +169,65 @@ export function createBatchActivities(deps: BatchDeps) {
         const done = new Set(loaded.rows.map((r) => r.path));
         const files = all
           .filter((f) => !done.has(f.path))
-          .map((f) => ({ path: f.path, kind: f.kind, dt: f.dt, hour: f.hour }));
+          .map((f) => ({ path: f.path, kind: f.kind, dt: f.dt, hour: f.hour, bytes: f.bytes }));
         return { found: all.length, files };
       });
     },
 
-    /** Merges each closed hour's raw files into one compacted file (see compact-hour.ts). */
-    async compactClosedHours(): Promise<CompactionResult[]> {
-      const ctx = Context.current();
-      let compactedHours = 0;
-      return beating(
-        () =>
-          exclusively(pool, `logpipe-compaction:${RAW_SCHEMA}`, async () => {
-            await finishPendingCompactions(hdfs, pool, RAW_SCHEMA);
-            const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
-            const compacted = await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC);
-            const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
-            const hours = new Map<string, HourToCompact>();
-            for (const f of raw) {
-              const hourEnd = Date.parse(`${f.dt}T${String(f.hour).padStart(2, '0')}:00:00Z`) + 3_600_000;
-              if (hourEnd > closedBefore) continue; // still open: its raw files are loaded as they are
-              const key = `${f.dt}/${f.hour}`;
-              const h = hours.get(key) ?? { dt: f.dt, hour: f.hour, inputs: [] };
-              h.inputs.push(f.path);
-              hours.set(key, h);
-            }
-            // A late raw file is merged with the hour's earlier compacted file.
-            for (const f of compacted) hours.get(`${f.dt}/${f.hour}`)?.inputs.push(f.path);
-            const results: CompactionResult[] = [];
-            for (const h of hours.values()) {
-              honourCancellation();
-              const dir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, h.dt, h.hour);
-              results.push(await compactHour(hdfs, pool, RAW_SCHEMA, dir, h));
-              compactedHours = results.length;
-            }
-            // A compacted file whose inputs were all loaded holds only rows already in the tables (the
-            // usual case: an hour's raw files were loaded while it was open). It is recorded as loaded
-            // without being read again.
-            await pool.query(
-              `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
-           SELECT c.output, 'compacted', c.dt, c.hour, c.events, 0, c.events, 0, $1
-           FROM ${RAW_SCHEMA}.compactions c
-           WHERE c.inputs_removed
-             AND NOT EXISTS (SELECT 1 FROM ${RAW_SCHEMA}.load_manifest m WHERE m.path = c.output)
-             AND NOT EXISTS (
-               SELECT 1 FROM unnest(c.inputs) AS i(path)
-               WHERE NOT EXISTS (SELECT 1 FROM ${RAW_SCHEMA}.load_manifest m WHERE m.path = i.path))
-           ON CONFLICT (path) DO NOTHING`,
-              [ctx.info.workflowExecution?.workflowId ?? null],
-            );
-            return results;
-          }),
-        () => ({ compacted: compactedHours }),
+    /**
+     * The closed hours that have raw files to compact, and the hours where a crash left a recorded
+     * compaction unfinished (such an hour may have no raw file left to list). Each is one
+     * `compactHour` activity, so several batch workers share a backlog.
+     */
+    async planCompaction(): Promise<HourKey[]> {
+      return beating(async () => {
+        const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC);
+        const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
+        const hours = new Map<string, HourKey>();
+        for (const f of raw) {
+          if (hourStartMs(f.dt, f.hour) + 3_600_000 > closedBefore) continue; // still open: loaded as is
+          hours.set(hourKey(f.dt, f.hour), { dt: f.dt, hour: f.hour });
+        }
+        const pending = await pool.query<{ dt: string; hour: number }>(
+          `SELECT DISTINCT to_char(dt, 'YYYY-MM-DD') AS dt, hour FROM ${RAW_SCHEMA}.compactions WHERE NOT inputs_removed`,
+        );
+        for (const p of pending.rows) hours.set(hourKey(p.dt, p.hour), { dt: p.dt, hour: p.hour });
+        return [...hours.values()].sort((a, b) => (hourKey(a.dt, a.hour) < hourKey(b.dt, b.hour) ? -1 : 1));
+      });
+    },
+
+    /**
+     * Merges one closed hour's raw files (and its earlier compacted file, when late files came)
+     * into one compacted file (see compact-hour.ts), under a lock of that hour: two runs, or two
+     * workers, never compact the same hour at once. The hour's files are listed under the lock, so
+     * a run that planned the hour before another compacted it finds nothing left to do (null).
+     */
+    async compactHour(target: HourKey, runId: string): Promise<CompactionResult | null> {
+      return beating(() =>
+        exclusively(pool, `logpipe-compaction:${RAW_SCHEMA}:${hourKey(target.dt, target.hour)}`, async () => {
+          await finishPendingCompactions(hdfs, pool, RAW_SCHEMA, target);
+          const outDir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
+          const rawDir = compactedDir(config.HDFS_RAW_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
+          const raw = await listHourFiles(hdfs, rawDir);
+          if (!raw.length) return null;
+          const inputs = [...raw, ...(await listHourFiles(hdfs, outDir))];
+          const result = await mergeHour(hdfs, pool, RAW_SCHEMA, outDir, { ...target, inputs });
+          // A compacted file whose inputs were all loaded holds only rows already in the tables (the
+          // usual case: an hour's raw files were loaded while it was open). It is recorded as
+          // loaded without being read again.
+          await pool.query(
+            `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
+             SELECT c.output, 'compacted', c.dt, c.hour, c.events, 0, c.events, 0, $2
+             FROM ${RAW_SCHEMA}.compactions c
+             WHERE c.output = $1 AND c.inputs_removed
+               AND NOT EXISTS (
+                 SELECT 1 FROM unnest(c.inputs) AS i(path)
+                 WHERE NOT EXISTS (SELECT 1 FROM ${RAW_SCHEMA}.load_manifest m WHERE m.path = i.path))
+             ON CONFLICT (path) DO NOTHING`,
+            [result.output, runId],
+          );
+          return result;
+        }),
       );
     },
 
@@ -294,40 +303,48 @@ export function createBatchActivities(deps: BatchDeps) {
       return totals;
     },
 
-    /** `dbt snapshot`, `dbt run` or `dbt test` (see dbt-step.ts). */
-    async dbt(command: DbtCommand, workflowId: string): Promise<DbtStepResult> {
-      return runDbtStep(config, pool, command, workflowId);
+    /** One `dbt build` at the cost of the new data, or none when nothing is new (see dbt-step.ts). */
+    async dbt(workflowId: string): Promise<DbtStepResult> {
+      return runDbtStep(config, pool, workflowId);
     },
 
     /** Users and products from the producer's catalog, prices and stock as they are now. */
-    async loadCatalog(): Promise<{ users: number; products: number }> {
+    async loadCatalog(): Promise<{ users: number; products: number; changed: number }> {
       return beating(async () => {
         const catalog = buildCatalog('logpipe');
         const now = new Date();
         const client = await pool.connect();
+        let changed = 0;
         try {
           await client.query('BEGIN');
+          // Like a file's load, the catalog never commits while dbt builds (see warehouseLock), and
+          // its rows carry the clock time of their write: a build's plan sees every change.
+          await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [warehouseLock(RAW_SCHEMA)]);
           for (let i = 0; i < catalog.users.length; i += 500) {
             const chunk = catalog.users.slice(i, i + 500);
-            await client.query(
-              `INSERT INTO ${RAW_SCHEMA}.users (user_id, username, email, full_name, first_name, last_name, sex, age, country, city, signup_date)
-               SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(user_id text, username text, email text, full_name text, first_name text, last_name text, sex text, age int, country text, city text, signup_date date)
-               ON CONFLICT (user_id) DO UPDATE SET username = EXCLUDED.username, email = EXCLUDED.email, age = EXCLUDED.age, country = EXCLUDED.country, city = EXCLUDED.city, _loaded_at = now()`,
+            const users = await client.query(
+              `INSERT INTO ${RAW_SCHEMA}.users (user_id, username, email, full_name, first_name, last_name, sex, age, country, city, signup_date, _loaded_at)
+               SELECT *, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS u(user_id text, username text, email text, full_name text, first_name text, last_name text, sex text, age int, country text, city text, signup_date date)
+               ON CONFLICT (user_id) DO UPDATE SET username = EXCLUDED.username, email = EXCLUDED.email, age = EXCLUDED.age, country = EXCLUDED.country, city = EXCLUDED.city, _loaded_at = clock_timestamp()
+               WHERE (${RAW_SCHEMA}.users.username, ${RAW_SCHEMA}.users.email, ${RAW_SCHEMA}.users.age, ${RAW_SCHEMA}.users.country, ${RAW_SCHEMA}.users.city)
+                 IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.email, EXCLUDED.age, EXCLUDED.country, EXCLUDED.city)`,
               [JSON.stringify(chunk)],
             );
+            changed += users.rowCount ?? 0;
           }
           for (let i = 0; i < catalog.products.length; i += 1000) {
             const chunk = catalog.products
               .slice(i, i + 1000)
               .map((p) => ({ ...p, ...productStateAt(p, now) }));
             // Only rows whose price or stock changed are touched, so the snapshot sees real changes.
-            await client.query(
-              `INSERT INTO ${RAW_SCHEMA}.products (product_id, name, category, subcategory, brand, description, price, stock, rating, date_added, weight)
-               SELECT * FROM jsonb_to_recordset($1::jsonb) AS p(product_id text, name text, category text, subcategory text, brand text, description text, price numeric, stock int, rating numeric, date_added date, weight numeric)
-               ON CONFLICT (product_id) DO UPDATE SET price = EXCLUDED.price, stock = EXCLUDED.stock, _loaded_at = now()
+            const products = await client.query(
+              `INSERT INTO ${RAW_SCHEMA}.products (product_id, name, category, subcategory, brand, description, price, stock, rating, date_added, weight, _loaded_at)
+               SELECT *, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS p(product_id text, name text, category text, subcategory text, brand text, description text, price numeric, stock int, rating numeric, date_added date, weight numeric)
+               ON CONFLICT (product_id) DO UPDATE SET price = EXCLUDED.price, stock = EXCLUDED.stock, _loaded_at = clock_timestamp()
                WHERE ${RAW_SCHEMA}.products.price IS DISTINCT FROM EXCLUDED.price OR ${RAW_SCHEMA}.products.stock IS DISTINCT FROM EXCLUDED.stock`,
               [JSON.stringify(chunk)],
             );
+            changed += products.rowCount ?? 0;
           }
           await client.query('COMMIT');
         } catch (err) {
@@ -336,30 +353,28 @@ export function createBatchActivities(deps: BatchDeps) {
         } finally {
           client.release();
         }
-        return { users: catalog.users.length, products: catalog.products.length };
+        return { users: catalog.users.length, products: catalog.products.length, changed };
       });
     },
 
-    /** Rows per file equal the manifest; no null keys in the order tables. Bad data is not retried. */
-    async validateLoad(paths: string[]): Promise<{ filesChecked: number }> {
+    /**
+     * Every loaded file has its manifest entry, and its counts add up (lines = inserted + duplicate
+     * + rejected): the counts COPY reported, committed in the same transaction as the rows, so the
+     * tables are not scanned to count them again. Rows loaded since `since` (the run's start, by
+     * the _loaded_at index) have their order ids. Bad data is not retried.
+     */
+    async validateLoad(paths: string[], since?: string): Promise<{ filesChecked: number }> {
       return beating(async () => {
         if (paths.length) {
-          const unions = Object.values(TABLE_OF)
-            .map(
-              (t) =>
-                `SELECT _source_file, count(*) AS n FROM ${RAW_SCHEMA}.${t} WHERE _source_file = ANY($1) GROUP BY 1`,
-            )
-            .join(' UNION ALL ');
-          const res = await pool.query<{ path: string; expected: number; actual: string }>(
-            `SELECT m.path, m.rows_inserted AS expected, coalesce(sum(x.n), 0) AS actual
-             FROM ${RAW_SCHEMA}.load_manifest m LEFT JOIN (${unions}) x ON x._source_file = m.path
-             WHERE m.path = ANY($1) GROUP BY m.path, m.rows_inserted`,
+          const res = await pool.query<{ path: string; lines: number; sum: number }>(
+            `SELECT path, lines, rows_inserted + rows_duplicate + rows_rejected AS sum
+             FROM ${RAW_SCHEMA}.load_manifest WHERE path = ANY($1)`,
             [paths],
           );
-          const bad = res.rows.filter((r) => Number(r.actual) !== Number(r.expected));
+          const bad = res.rows.filter((r) => Number(r.lines) !== Number(r.sum));
           if (bad.length) {
             throw ApplicationFailure.nonRetryable(
-              `rows per file differ from the manifest: ${bad.map((b) => `${b.path} (manifest ${b.expected}, tables ${b.actual})`).join('; ')}`,
+              `manifest counts do not add up: ${bad.map((b) => `${b.path} (${b.lines} lines, ${b.sum} inserted + duplicate + rejected)`).join('; ')}`,
               'ValidationFailed',
             );
           }
@@ -374,7 +389,9 @@ export function createBatchActivities(deps: BatchDeps) {
         }
         for (const t of ['order_complete_response', 'order_failed_response']) {
           const nulls = await pool.query<{ n: string }>(
-            `SELECT count(*) AS n FROM ${RAW_SCHEMA}.${t} WHERE order_id IS NULL`,
+            `SELECT count(*) AS n FROM ${RAW_SCHEMA}.${t} WHERE order_id IS NULL
+             ${since ? 'AND _loaded_at >= $1::timestamptz' : ''}`,
+            since ? [since] : [],
           );
           if (Number(nulls.rows[0]?.n) > 0)
             throw ApplicationFailure.nonRetryable(

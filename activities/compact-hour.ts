@@ -12,11 +12,20 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
 
-export interface HourToCompact {
+/** An event hour: its day (YYYY-MM-DD, UTC) and hour (0-23). */
+export interface HourKey {
   dt: string;
   hour: number;
+}
+
+export interface HourToCompact extends HourKey {
   inputs: string[];
 }
+
+/** `YYYY-MM-DDTHH`, the hour's name in results and locks. */
+export const hourKey = (dt: string, hour: number) => `${dt}T${String(hour).padStart(2, '0')}`;
+
+export const hourStartMs = (dt: string, hour: number) => Date.parse(`${hourKey(dt, hour)}:00:00Z`);
 
 export interface CompactionResult {
   dt: string;
@@ -82,14 +91,22 @@ async function removeInputs(
 }
 
 /**
- * Finishes compactions that a crash left between their record and the end of step 3. Their hour may
+ * Finishes compactions (of every hour, or of `only`) that a crash left between their record and the
+ * end of step 3. Their hour may
  * have no raw file left (the crash came after the last removal), so listing hours would never find
  * them again. An output that is missing or short drops its record instead: its inputs were not
  * removed (removal starts only after the output is checked), and the hour is compacted afresh.
  */
-export async function finishPendingCompactions(hdfs: Hdfs, pool: pg.Pool, schema: string): Promise<number> {
+export async function finishPendingCompactions(
+  hdfs: Hdfs,
+  pool: pg.Pool,
+  schema: string,
+  only?: HourKey,
+): Promise<number> {
   const pending = await pool.query<{ output: string; inputs: string[]; events: number }>(
-    `SELECT output, inputs, events FROM ${schema}.compactions WHERE NOT inputs_removed ORDER BY at`,
+    `SELECT output, inputs, events FROM ${schema}.compactions
+     WHERE NOT inputs_removed ${only ? 'AND dt = $1::date AND hour = $2' : ''} ORDER BY at`,
+    only ? [only.dt, only.hour] : [],
   );
   for (const c of pending.rows) {
     if ((await linesIn(hdfs, c.output)) === c.events) {

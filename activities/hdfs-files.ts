@@ -13,7 +13,7 @@ export interface RawFile {
 export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Promise<RawFile[]> {
   const base = `${root}/${topic}`;
   const out: RawFile[] = [];
-  const days = await hdfs.list(base).catch(() => []);
+  const days = await hdfs.listIfExists(base);
   for (const d of days) {
     const dm = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(d.pathSuffix);
     if (!dm || d.type !== 'DIRECTORY') continue;
@@ -33,4 +33,13 @@ export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Pro
     }
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The NDJSON files of one hour folder (none when it is missing), temporary ones left out. */
+export async function listHourFiles(hdfs: Hdfs, dir: string): Promise<string[]> {
+  const listed = await hdfs.listIfExists(dir);
+  return listed
+    .filter((f) => f.type === 'FILE' && f.pathSuffix.endsWith('.ndjson') && !f.pathSuffix.startsWith('_'))
+    .map((f) => `${dir}/${f.pathSuffix}`)
+    .sort();
 }

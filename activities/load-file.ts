@@ -21,6 +21,8 @@ export interface FileLoad {
   kind: 'raw' | 'compacted';
   dt: string;
   hour: number;
+  /** The file's size when it was listed (groups loads by size). */
+  bytes?: number;
 }
 
 export interface FileLoadResult {

@@ -120,6 +120,17 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     rejected_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (path, line_no))`);
   ddl.push(compactionDdl(RAW_SCHEMA));
+  // One row per batch dbt build: what it covered (the raw tables' newest _loaded_at), which rows its
+  // generic tests read (tests_since; null for a full sweep), and how it ended. The next build's plan
+  // reads the last success; dbt's get_where_subquery reads the running one.
+  ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.dbt_builds (
+    run_id text NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    loaded_upto timestamptz,
+    tests_since timestamptz,
+    snapshot boolean NOT NULL,
+    status text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'killed')))`);
   return ddl;
 }
 

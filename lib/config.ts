@@ -180,6 +180,11 @@ export const configSchema = z.object({
     .default('/logpipe/compacted'),
   /** An hour is compacted once it ended this long ago (late events still land in raw files after). */
   COMPACT_GRACE_MINUTES: wholeNumber('a number of minutes, e.g. 15', 1, 10_080).default(15),
+  /**
+   * dbt's generic tests of the incremental models read only the rows a build added; every this
+   * many minutes a build tests every row (the full sweep). 0: every build is a full sweep.
+   */
+  DBT_FULL_TESTS_EVERY_MINUTES: wholeNumber('a number of minutes, e.g. 60', 0, 10_080).default(60),
   /** Slack-compatible incoming webhook: a message when a batch run fails. */
   ALERT_WEBHOOK_URL: httpUrl.optional(),
   /** Also post when a run succeeds. */

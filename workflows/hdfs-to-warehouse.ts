@@ -1,19 +1,54 @@
 // The batch workflow, started by the `hdfs-to-warehouse` schedule every 10 minutes: check the
-// services, find the raw files not loaded yet, compact closed hours, load new files exactly once,
-// load the catalog, validate, then dbt snapshot, run and test.
+// services, compact closed hours (one activity per hour), find the files not loaded yet, load them
+// exactly once (one activity per group of files), load the catalog, validate, then dbt.
+// Compaction and load activities run a bounded number at a time, so every batch worker polling
+// the queue takes a share of one run. A long backlog is loaded a page of files per workflow run,
+// continuing as new in between, so the history stays small; dbt runs once, after the last page.
 // Deterministic: every side effect is an activity.
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ContinueAsNew,
+  continueAsNew,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
-import type { DbtStepResult } from '../activities/dbt-step.ts';
+import { DEFAULT_GROUP, fanOut, groupFiles, sumTotals } from './load-plan.ts';
 
 export interface HdfsToWarehouseInput {
   /** Load at most this many files in one run (the rest wait for the next run). */
   maxFiles?: number;
   /** Run dbt after the load (default true). */
   dbt?: boolean;
+  /** Compaction and load activities in flight at once, shared by the batch workers (default 4). */
+  parallelism?: number;
+  /** At most this many files per load activity (default 16; at most 32 MiB of them too). */
+  groupMaxFiles?: number;
+  /** Files loaded per workflow run before it continues as new (default 2000). */
+  filesPerRun?: number;
+  /** What the earlier runs of a continued chain did (set by the workflow itself). */
+  carry?: CarriedProgress;
+}
+
+/** The totals a run hands to the run it continues as. */
+export interface CarriedProgress {
+  runs: number;
+  filesNew: number;
+  compacted: HdfsToWarehouseResult['compacted'];
+  load: LoadTotals;
+  validated: number;
+  steps: StepTime[];
 }
 
 export interface DbtSummary {
+  /** False when nothing was loaded and nothing changed since the last build: dbt did not start. */
+  ran: boolean;
+  /** Why it ran (or did not). */
+  reason: string;
+  /** Whether the products snapshot ran (only when the catalog changed). */
+  snapshot: boolean;
+  /** Generic tests of the incremental models read rows loaded after this; null: a full sweep. */
+  testsSince: string | null;
   snapshots: { name: string; status: string }[];
   models: { name: string; status: string }[];
   tests: { name: string; status: string; failures: number | null }[];
@@ -30,12 +65,14 @@ export interface StepTime {
 
 export interface HdfsToWarehouseResult {
   runId: string;
+  /** Workflow runs of the chain (1 unless a backlog made it continue as new). */
+  runs: number;
   services: ServiceCheck[];
   filesFound: number;
   filesNew: number;
   compacted: { hour: string; inputs: number; events: number }[];
   load: LoadTotals;
-  catalog: { users: number; products: number };
+  catalog: { users: number; products: number; changed: number };
   validated: number;
   /** Null when the run was started with dbt: false. */
   dbt: DbtSummary | null;
@@ -89,6 +126,7 @@ export async function hdfsToWarehouse(input: HdfsToWarehouseInput = {}): Promise
   try {
     result = await runBatch(input, progress);
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // the next page of a backlog, not a failure
     // The run fails with its root cause on top, so `batch run --wait`, the alert and the Web UI
     // all say which step failed, with what type of error, and what it said (dbt nodes, log path).
     const cause = rootCause(err);
@@ -129,7 +167,8 @@ function rootCause(err: unknown): { type: string; message: string } {
 }
 
 async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Promise<HdfsToWarehouseResult> {
-  const steps: StepTime[] = [];
+  const carry = input.carry;
+  const steps: StepTime[] = [...(carry?.steps ?? [])];
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     progress.step = step;
     const t0 = Date.now();
@@ -138,54 +177,81 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
     return out;
   };
   const runId = workflowInfo().workflowId;
+  const since = new Date(workflowInfo().runStartTime).toISOString();
+  const parallelism = Math.max(1, input.parallelism ?? 4);
   const services = await timed('check services', () => checks.checkServices());
   await timed('schema', () => io.ensureWarehouseSchema());
-  const before = await timed('discover', () => io.discoverNewFiles());
-  const compaction = await timed('compact', () => io.compactClosedHours());
-  // Compaction replaced raw files of closed hours with compacted ones: list again what to load.
-  const discovered = compaction.length
-    ? await timed('discover compacted', () => io.discoverNewFiles())
-    : before;
-  const files = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
-  const load = await timed('load', () => io.loadFiles(files, runId));
-  const catalog = await timed('catalog', () => io.loadCatalog());
-  const gone = new Set(load.vanished ?? []);
-  const validated = await timed('validate', () =>
-    io.validateLoad(files.map((f) => f.path).filter((p) => !gone.has(p))),
+  const hours = await timed('plan compaction', () => io.planCompaction());
+  const compactedNow = await timed('compact', () =>
+    fanOut(hours, parallelism, (h) => io.compactHour(h, runId)),
   );
+  const discovered = await timed('discover', () => io.discoverNewFiles());
+  const pageSize = Math.max(1, input.filesPerRun ?? 2000);
+  const wanted = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
+  const files = wanted.slice(0, pageSize);
+  const groups = groupFiles(files, { ...DEFAULT_GROUP, maxFiles: input.groupMaxFiles ?? DEFAULT_GROUP.maxFiles });
+  const loads = await timed('load', () => fanOut(groups, parallelism, (g) => io.loadFiles(g, runId)));
+  const loadNow = sumTotals(loads);
+  const gone = new Set(loadNow.vanished);
+  const validatedNow = await timed('validate', () =>
+    io.validateLoad(
+      files.map((f) => f.path).filter((p) => !gone.has(p)),
+      since,
+    ),
+  );
+  const compacted = [
+    ...(carry?.compacted ?? []),
+    ...compactedNow
+      .filter((c) => c !== null)
+      .map((c) => ({
+        hour: `${c.dt}T${String(c.hour).padStart(2, '0')}`,
+        inputs: c.inputs,
+        events: c.events,
+      })),
+  ];
+  const load = carry ? sumTotals([carry.load, loadNow]) : loadNow;
+  const filesNew = (carry?.filesNew ?? 0) + files.length;
+  const validated = (carry?.validated ?? 0) + validatedNow.filesChecked;
+  const runs = (carry?.runs ?? 0) + 1;
+  if (wanted.length > files.length && input.maxFiles === undefined) {
+    // More backlog than one run's page: the next run of the chain takes the next page.
+    await continueAsNew<typeof hdfsToWarehouse>({
+      ...input,
+      carry: { runs, filesNew, compacted, load, validated, steps },
+    });
+  }
+  const catalog = await timed('catalog', () => io.loadCatalog());
   // Lines that could not be loaded are in raw.rejected_lines (load.rejected counts them): the run
   // goes on, and its alert names them.
   let dbtSummary: DbtSummary | null = null;
   if (input.dbt ?? true) {
-    const results: DbtStepResult[] = [];
-    for (const command of ['snapshot', 'run', 'test'] as const)
-      results.push(await timed(`dbt ${command}`, () => dbt.dbt(command, runId)));
-    const nodes = results.flatMap((r) => r.nodes);
+    const r = await timed('dbt', () => dbt.dbt(runId));
     dbtSummary = {
-      snapshots: nodes.filter((n) => n.type === 'snapshot').map(({ name, status }) => ({ name, status })),
-      models: nodes.filter((n) => n.type === 'model').map(({ name, status }) => ({ name, status })),
-      tests: nodes
+      ran: r.ran,
+      reason: r.plan.reason,
+      snapshot: r.plan.snapshot,
+      testsSince: r.plan.testsSince,
+      snapshots: r.nodes.filter((n) => n.type === 'snapshot').map(({ name, status }) => ({ name, status })),
+      models: r.nodes.filter((n) => n.type === 'model').map(({ name, status }) => ({ name, status })),
+      tests: r.nodes
         .filter((n) => n.type === 'test')
         .map(({ name, status, failures }) => ({ name, status, failures })),
-      warnings: nodes
+      warnings: r.nodes
         .filter((n) => n.type === 'test' && n.status === 'warn')
         .map(({ name, failures }) => ({ name, failures })),
-      logDir: results[0]?.logDir ?? '',
+      logDir: r.logDir,
     };
   }
   return {
     runId,
+    runs,
     services,
-    filesFound: before.found,
-    filesNew: files.length,
-    compacted: compaction.map((c) => ({
-      hour: `${c.dt}T${String(c.hour).padStart(2, '0')}`,
-      inputs: c.inputs,
-      events: c.events,
-    })),
+    filesFound: discovered.found,
+    filesNew,
+    compacted,
     load,
     catalog,
-    validated: validated.filesChecked,
+    validated,
     dbt: dbtSummary,
     steps,
   };

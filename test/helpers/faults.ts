@@ -213,6 +213,8 @@ export interface ActivityRun {
   attempt: number;
   /** Why the attempt before it ended, when it was retried. */
   lastFailure: string | undefined;
+  /** The worker that ran the attempt that ended it (`<pid>@<host>` by default). */
+  identity: string | undefined;
 }
 
 /** Every activity of a finished run, from its history, in the order they were scheduled. */
@@ -230,6 +232,7 @@ export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[
         args,
         attempt: 0,
         lastFailure: undefined,
+        identity: undefined,
       });
     }
     const started = e.activityTaskStartedEventAttributes;
@@ -238,6 +241,7 @@ export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[
       if (run) {
         run.attempt = started.attempt ?? 0;
         run.lastFailure = started.lastFailure?.message ?? undefined;
+        run.identity = started.identity ?? undefined;
       }
     }
   }

@@ -199,17 +199,15 @@ describe('batch worker killed inside every activity of one run', () => {
     await writeInRounds(iso, events);
     const files = (await hdfsFiles(iso)).length;
     const manifest = `SELECT count(*) AS n FROM ${schema}.load_manifest`;
-    const plan: { activity: string; dbt?: string }[] = [
+    const plan: { activity: string; dbt?: boolean }[] = [
       { activity: 'checkServices' },
       { activity: 'ensureWarehouseSchema' },
+      { activity: 'planCompaction' },
       { activity: 'discoverNewFiles' },
-      { activity: 'compactClosedHours' },
       { activity: 'loadFiles' },
       { activity: 'loadCatalog' },
       { activity: 'validateLoad' },
-      { activity: 'dbt', dbt: 'snapshot' },
-      { activity: 'dbt', dbt: 'run' },
-      { activity: 'dbt', dbt: 'test' },
+      { activity: 'dbt', dbt: true },
       { activity: 'notify' },
     ];
     const client = await connectTemporal(iso.config);
@@ -220,10 +218,11 @@ describe('batch worker killed inside every activity of one run', () => {
       const handle = await client.workflow.start('hdfsToWarehouse', {
         taskQueue: iso.config.BATCH_TASK_QUEUE,
         workflowId: `test-every-kill-${randomUUID()}`,
-        args: [{ dbt: true }],
+        // One load activity (one group, one at a time), so that one kill covers the whole load.
+        args: [{ dbt: true, parallelism: 1, groupMaxFiles: 10_000 }],
       });
       for (const [i, step] of plan.entries()) {
-        const name = step.dbt ? `dbt ${step.dbt}` : step.activity;
+        const name = step.activity;
         const t0 = Date.now();
         await waitFor(
           `${name} started`,
@@ -252,8 +251,8 @@ describe('batch worker killed inside every activity of one run', () => {
         } else if (step.dbt) {
           // Past the pause: dbt running, and at work on this test's schemas.
           dbtPid = await waitFor(
-            `dbt ${step.dbt} running`,
-            async () => processesFor(warehouse).find((p) => p.cmd.endsWith(` ${step.dbt}`))?.pid,
+            'dbt build running',
+            async () => processesFor(warehouse).find((p) => / build\b/.test(p.cmd))?.pid,
             60_000,
             100,
           );
@@ -281,15 +280,11 @@ describe('batch worker killed inside every activity of one run', () => {
       // Every activity of the run was killed once, during its first attempt, and retried.
       const runs = await activityRuns(handle);
       assert.deepEqual(
-        runs.map((r) => (r.type === 'dbt' ? `dbt ${String(r.args[0])}` : r.type)),
-        plan.map((s) => (s.dbt ? `dbt ${s.dbt}` : s.activity)),
+        runs.map((r) => r.type),
+        plan.map((s) => s.activity),
       );
       for (const r of runs) {
-        assert.equal(
-          r.attempt,
-          2,
-          `${r.type} ${r.type === 'dbt' ? r.args[0] : ''}: killed once, retried once`,
-        );
+        assert.equal(r.attempt, 2, `${r.type}: killed once, retried once`);
         assert.match(
           String(r.lastFailure),
           /heartbeat/i,
@@ -318,6 +313,83 @@ describe('batch worker killed inside every activity of one run', () => {
       await killWorker(worker);
       await client.connection.close();
       for (const p of processesFor(warehouse)) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('two batch workers share one run, and one of them is killed', () => {
+  const { iso, schema, count, assertEachEventOnce } = batchScenario('twoworkers', {
+    COMPACT_GRACE_MINUTES: '600',
+  });
+
+  it('both load files of the run; after a kill -9 of one, nothing is lost or doubled', async () => {
+    const events = [
+      ...new EventGenerator({ seed: iso.id, start: new Date(Date.now() - 10 * 60_000), rate: 20 }).take(6000),
+    ];
+    await writeInRounds(iso, events);
+    const files = (await hdfsFiles(iso)).length;
+    assert.ok(files >= 60, `${files} files to share`);
+    const client = await connectTemporal(iso.config);
+    const a = startBatchWorker(iso, 'share-a');
+    const b = startBatchWorker(iso, 'share-b');
+    const idOf = (w: WorkerHandle) => `${w.child.pid}@`;
+    try {
+      const handle = await client.workflow.start('hdfsToWarehouse', {
+        taskQueue: iso.config.BATCH_TASK_QUEUE,
+        workflowId: `test-share-${randomUUID()}`,
+        // Small groups, four at a time: work for both workers.
+        args: [{ dbt: false, parallelism: 4, groupMaxFiles: 3 }],
+      });
+      // Kill A once both have finished load work and A has a load in hand.
+      await waitFor(
+        'both workers loading, A in the middle of a load',
+        async () => {
+          const done = (await activityRuns(handle)).filter((r) => r.type === 'loadFiles' && r.identity);
+          const byA = done.some((r) => r.identity?.startsWith(idOf(a)));
+          const byB = done.some((r) => r.identity?.startsWith(idOf(b)));
+          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          const aBusy = pending.some(
+            (p) =>
+              p.activityType?.name === 'loadFiles' &&
+              p.state === STARTED &&
+              String(p.lastWorkerIdentity).startsWith(idOf(a)),
+          );
+          return byA && byB && aBusy ? true : undefined;
+        },
+        180_000,
+        50,
+      );
+      const atKill = await count(`SELECT count(*) AS n FROM ${schema}.load_manifest`);
+      await killWorker(a);
+      const result = (await handle.result()) as HdfsToWarehouseResult;
+      assert.ok(atKill < files, `killed after ${atKill} of ${files} files`);
+
+      const loads = (await activityRuns(handle)).filter((r) => r.type === 'loadFiles');
+      assert.ok(loads.length >= 20, `${loads.length} load activities`);
+      assert.ok(
+        loads.some((r) => r.identity?.startsWith(idOf(a))),
+        'worker A completed loads of the run',
+      );
+      assert.ok(
+        loads.some((r) => r.identity?.startsWith(idOf(b))),
+        'worker B completed loads of the run',
+      );
+      const retried = loads.filter((r) => r.attempt > 1);
+      assert.ok(retried.length >= 1, 'the loads A had in hand were retried');
+      for (const r of retried) {
+        assert.ok(r.identity?.startsWith(idOf(b)), 'retried on the living worker');
+        assert.match(String(r.lastFailure), /heartbeat/i, 'the dead worker noticed by its heartbeat');
+      }
+      assert.equal(await count(`SELECT count(*) AS n FROM ${schema}.load_manifest`), files);
+      assert.equal(result.load.rejected, 0);
+      assert.equal(result.filesNew, files);
+      await assertEachEventOnce(events);
+      assert.equal(b.child.exitCode, null, 'worker B lived through it');
+    } finally {
+      await killWorker(a);
+      b.child.kill('SIGTERM');
+      await b.exited;
+      await client.connection.close();
     }
   });
 });

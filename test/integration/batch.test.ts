@@ -135,20 +135,21 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     assert.equal(result.load.rejected, 0);
     assert.ok(result.filesNew >= 3);
     assert.deepEqual(result.services.map((s) => s.service).sort(), ['cassandra', 'hdfs', 'postgres']);
-    const steps = result.steps.map((s) => s.step).filter((s) => s !== 'discover compacted');
+    const steps = result.steps.map((s) => s.step);
     assert.deepEqual(steps, [
       'check services',
       'schema',
-      'discover',
+      'plan compaction',
       'compact',
+      'discover',
       'load',
       'catalog',
       'validate',
-      'dbt snapshot',
-      'dbt run',
-      'dbt test',
+      'dbt',
     ]);
-    assert.ok(result.dbt, 'dbt ran');
+    assert.ok(result.dbt?.ran, 'dbt ran');
+    assert.equal(result.dbt.reason, 'no build yet');
+    assert.equal(result.dbt.testsSince, null, 'the first build tests every row');
     assert.deepEqual(result.dbt.snapshots, [{ name: 'products_snapshot', status: 'success' }]);
     const models = new Map(result.dbt.models.map((m) => [m.name, m.status]));
     for (const m of ['fact_events', 'fact_orders', 'dim_products', 'revenue_daily', 'session_funnel_daily'])
@@ -159,7 +160,7 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       [],
     );
     assert.ok(existsSync(join(result.dbt.logDir, 'dbt.log')), 'dbt log kept');
-    assert.ok(existsSync(join(result.dbt.logDir, 'test-run_results.json')), 'test results kept');
+    assert.ok(existsSync(join(result.dbt.logDir, 'build-run_results.json')), 'build results kept');
     const facts = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${warehouse}.fact_events`);
     assert.equal(Number(facts.rows[0]?.n), 3000);
     const counts = await tableCounts();
@@ -186,7 +187,65 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     // its compacted file would hold only loaded rows and be recorded as loaded without a read.
     assert.equal(result.filesNew, 0);
     assert.equal(result.load.inserted, 0);
-    assert.ok(result.filesFound >= 3);
+    assert.ok(result.filesFound >= 1);
+  });
+
+  it('dbt costs what is new: no build without news, the snapshot for catalog changes only, generic tests on new rows, every row in the sweep', async () => {
+    // Nothing loaded since the first test's build. The catalog changes only at an hour boundary.
+    const idle = await run(true);
+    assert.equal(idle.load.inserted, 0);
+    assert.ok(idle.dbt);
+    assert.equal(idle.dbt.ran, idle.catalog.changed > 0, idle.dbt.reason);
+    if (!idle.dbt.ran) {
+      assert.match(idle.dbt.reason, /^nothing loaded since /);
+      assert.deepEqual(idle.dbt.models, []);
+    }
+
+    // An old row of fact_events broken behind dbt's back: builds with new rows do not read it again.
+    const broken = await pool.query<{ event_id: string; level: string }>(
+      `SELECT event_id, level FROM ${warehouse}.fact_events ORDER BY event_id LIMIT 1`,
+    );
+    const brokenId = broken.rows[0]?.event_id;
+    const level = broken.rows[0]?.level;
+    await pool.query(`UPDATE ${warehouse}.fact_events SET level = 'BOGUS' WHERE event_id = $1`, [brokenId]);
+    assert.ok(brokenId && level);
+    try {
+      await produceAndWait([
+        ...new EventGenerator({ seed: `${iso.id}-more`, start: new Date(Date.now() - 5 * 60_000), rate: 5 }).take(200),
+      ]);
+      const more = await run(true);
+      assert.equal(more.load.inserted, 200);
+      assert.ok(more.dbt?.ran);
+      assert.match(more.dbt.reason, /^rows loaded since /);
+      assert.ok(more.dbt.testsSince, 'generic tests read the rows loaded after the last build');
+      assert.equal(more.dbt.snapshot, more.catalog.changed > 0, 'the snapshot runs only for a catalog change');
+      assert.equal(more.dbt.snapshots.length, more.dbt.snapshot ? 1 : 0);
+      assert.deepEqual(
+        more.dbt.tests.filter((t) => t.status !== 'pass'),
+        [],
+        'the broken old row is not read by the tests of new rows',
+      );
+      const facts = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${warehouse}.fact_events`);
+      assert.equal(Number(facts.rows[0]?.n), 3200, 'the new rows are in the marts');
+
+      // The full sweep is due an hour after the last one: it reads every row and finds the break.
+      await pool.query(`UPDATE ${schema}.dbt_builds SET started_at = started_at - interval '2 hours'`);
+      const sweep = await run(true).then(
+        () => undefined,
+        (err: Error & { cause?: Error }) => err,
+      );
+      assert.ok(sweep, 'the sweep failed the run');
+      assert.match(String(sweep.cause?.message), /dbt build failed: .*accepted_values_fact_events_level/);
+    } finally {
+      await pool.query(`UPDATE ${warehouse}.fact_events SET level = $2 WHERE event_id = $1`, [brokenId, level]);
+    }
+    // Repaired: the sweep (still due, since the failed one does not count) passes.
+    const repaired = await run(true);
+    assert.equal(repaired.dbt?.testsSince, null, 'a full sweep');
+    assert.deepEqual(
+      repaired.dbt?.tests.filter((t) => t.status !== 'pass'),
+      [],
+    );
   });
 
   it('late events for an hour already loaded are loaded by the next run; a replay adds nothing', async () => {
@@ -291,7 +350,7 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       assert.equal(cause?.type, 'DbtFailed');
       assert.match(
         String(cause?.message),
-        /^step "dbt test" failed \(DbtFailed\): dbt test failed: .*assert_revenue_never_negative/,
+        /^step "dbt" failed \(DbtFailed\): dbt build failed: .*assert_revenue_never_negative/,
       );
       assert.match(String(cause?.message), /dbt\.log/);
     } finally {

@@ -155,9 +155,10 @@ describe('batch run through a PostgreSQL or Temporal server restart', () => {
 
   it('PostgreSQL restarted during the load: the run completes, every event loaded once', async () => {
     const { runs } = await restartDuringLoad(pgCase, 'postgres', 3000);
-    const load = runs.find((r) => r.type === 'loadFiles');
-    assert.ok(load && load.attempt > 1, 'the load failed with the server and was retried');
-    assert.match(String(load.lastFailure), /terminat|connect/i);
+    // The load is several activities (groups of files); those in flight failed with the server.
+    const retried = runs.filter((r) => r.type === 'loadFiles' && r.attempt > 1);
+    assert.ok(retried.length > 0, 'a load failed with the server and was retried');
+    for (const load of retried) assert.match(String(load.lastFailure), /terminat|connect/i);
   });
 
   it('Temporal server restarted during the run: the worker rides it out, the run completes', async () => {
