@@ -143,8 +143,8 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       'compact',
       'discover',
       'load',
-      'catalog',
       'validate',
+      'catalog',
       'dbt',
     ]);
     assert.ok(result.dbt?.ran, 'dbt ran');

@@ -64,6 +64,8 @@ describe('configuration', () => {
     ['STREAM_BUFFER_MAX_BYTES', '4mb', /decimal digits/],
     ['STREAM_BUFFER_MAX_BYTES', '99999999999', /to 4294967296/],
     ['DLQ_MAX_VALUE_BYTES', '100', /from 1024/],
+    ['DBT_FULL_TESTS_EVERY_MINUTES', 'hourly', /a number of minutes/],
+    ['DBT_FULL_TESTS_EVERY_MINUTES', '99999', /from 0 to 10080/],
     // Names that go into HDFS paths, CQL and Kafka.
     ['KAFKA_TOPIC', 'Log/Events', /Kafka topic name/],
     ['KAFKA_TOPIC', '..', /not \. or \.\./],
