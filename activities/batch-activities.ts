@@ -4,6 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type cassandraDriver from 'cassandra-driver';
 import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
+import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import {
@@ -17,7 +18,7 @@ import {
 } from './compact-hour.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listHourFiles, listRawFiles } from './hdfs-files.ts';
-import { type FileLoad, type FileLoadResult, loadFileText } from './load-file.ts';
+import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
 import { postAlert } from './notify.ts';
 import { schemaDdl, warehouseLock } from './warehouse-schema.ts';
 
@@ -276,10 +277,10 @@ export function createBatchActivities(deps: BatchDeps) {
             rejected: 0,
             perTable: {},
           };
-        const text = (await hdfs.readFile(file.path)).toString('utf8');
         for (let attempt = 1; ; attempt++) {
           try {
-            return await loadFileText(pool, RAW_SCHEMA, file, text, runId);
+            // Read a range at a time while it loads: never the whole file in memory.
+            return await loadFile(pool, RAW_SCHEMA, file, () => lineChunks(hdfs, file.path), runId);
           } catch (err) {
             // Two files holding the same events in another order can deadlock: the loser retries.
             if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
+import { LINE_RANGE_BYTES, lineChunks } from '../lib/clients/hdfs-lines.ts';
 
 /** An event hour: its day (YYYY-MM-DD, UTC) and hour (0-23). */
 export interface HourKey {
@@ -46,22 +47,27 @@ export function compactionDdl(schema: string): string {
 }
 
 /**
- * Merges lines, keeping the first copy of each event: the same event_id and event_type (an id that
- * two types use names two events, both kept, as the raw tables keep both).
+ * What makes two lines the same event: the same event_id and event_type (an id that two types use
+ * names two events, both kept, as the raw tables keep both); a line without an id is only the same
+ * as an identical line.
  */
+export function lineKey(line: string): string {
+  try {
+    const e = JSON.parse(line) as { event_id?: unknown; event_type?: unknown };
+    return typeof e.event_id === 'string' ? `${String(e.event_type)}:${e.event_id}` : `line:${line}`;
+  } catch {
+    return `line:${line}`;
+  }
+}
+
+/** Merges lines, keeping the first copy of each event (see lineKey). */
 export function mergeByEventId(texts: string[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const text of texts) {
     for (const line of text.split('\n')) {
       if (!line) continue;
-      let key: string;
-      try {
-        const e = JSON.parse(line) as { event_id?: unknown; event_type?: unknown };
-        key = typeof e.event_id === 'string' ? `${String(e.event_type)}:${e.event_id}` : `line:${line}`;
-      } catch {
-        key = `line:${line}`;
-      }
+      const key = lineKey(line);
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(line);
@@ -70,11 +76,30 @@ export function mergeByEventId(texts: string[]): string[] {
   return out;
 }
 
-/** Lines in an HDFS file, or undefined when it is missing. */
+/** Lines in an HDFS file (read a range at a time), or undefined when it is missing. */
 async function linesIn(hdfs: Hdfs, path: string): Promise<number | undefined> {
   if (!(await hdfs.stat(path))) return undefined;
-  return (await hdfs.readFile(path)).toString('utf8').split('\n').filter(Boolean).length;
+  let n = 0;
+  for await (const chunk of lineChunks(hdfs, path)) for (const line of chunk) if (line) n++;
+  return n;
 }
+
+/** The size and SHA-256 of an HDFS file, read a range at a time. */
+async function digestOf(hdfs: Hdfs, path: string): Promise<{ bytes: number; sha256: string }> {
+  const status = await hdfs.stat(path);
+  if (!status) throw new Error(`HDFS file ${path} not found`);
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < status.length; ) {
+    const range = await hdfs.readRange(path, offset, Math.min(LINE_RANGE_BYTES, status.length - offset));
+    if (!range.length) break;
+    hash.update(range);
+    offset += range.length;
+  }
+  return { bytes: status.length, sha256: hash.digest('hex') };
+}
+
+/** Output is written in appends of about this size: the merge holds one such part at a time. */
+const WRITE_PART_BYTES = 8 << 20;
 
 /** Removes the inputs of a recorded compaction, once its output is there with all its events. */
 async function removeInputs(
@@ -139,36 +164,66 @@ export async function compactHour(
     await removeInputs(hdfs, pool, schema, output, inputs);
     return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed: true };
   }
-  const texts: string[] = [];
-  for (const path of inputs) texts.push((await hdfs.readFile(path)).toString('utf8'));
-  const lines = mergeByEventId(texts);
-  const body = `${lines.join('\n')}\n`;
+  // Merged a range of lines at a time, written in parts: memory holds the ids of the hour (to
+  // deduplicate) and one part, never the hour's text.
   const tmp = `${outDir}/_tmp-${name}`;
-  await hdfs.writeFile(tmp, body);
+  const seen = new Set<string>();
+  const written = createHash('sha256');
+  let bytes = 0;
+  let lines = 0;
+  let part: string[] = [];
+  let partBytes = 0;
+  let created = false;
+  const flush = async () => {
+    const body = Buffer.from(part.join(''), 'utf8');
+    part = [];
+    partBytes = 0;
+    written.update(body);
+    bytes += body.length;
+    if (created) await hdfs.appendFile(tmp, body);
+    else await hdfs.writeFile(tmp, body);
+    created = true;
+  };
+  for (const path of inputs) {
+    for await (const chunk of lineChunks(hdfs, path)) {
+      for (const line of chunk) {
+        if (!line) continue;
+        const key = lineKey(line);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        part.push(`${line}\n`);
+        partBytes += line.length + 1;
+        lines++;
+      }
+      if (partBytes >= WRITE_PART_BYTES) await flush();
+    }
+  }
+  if (partBytes || !created) await flush();
   // An output without a matching record (a crash before the record, or one cut short) is not
   // trusted: HDFS will not rename onto an existing file, so it goes first. Its inputs are all still
   // there, since removal only starts after the check below.
   if (await hdfs.stat(output)) await hdfs.remove(output);
   await hdfs.rename(tmp, output);
   // Inputs are removed only once the output, read back, is exactly what was merged: every event
-  // (count and ids) and nothing else.
-  const back = await hdfs.readFile(output);
-  if (!back.equals(Buffer.from(body, 'utf8'))) {
+  // (the same bytes, so the same count and ids) and nothing else.
+  const back = await digestOf(hdfs, output);
+  const expected = written.digest('hex');
+  if (back.bytes !== bytes || back.sha256 !== expected) {
     throw new Error(
-      `compacted file ${output} read back differs from what was merged (${back.length} bytes, ${Buffer.byteLength(body)} expected)`,
+      `compacted file ${output} read back differs from what was merged (${back.bytes} bytes, ${bytes} expected)`,
     );
   }
   await pool.query(
     `INSERT INTO ${schema}.compactions (output, dt, hour, inputs, events) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (output) DO UPDATE SET events = EXCLUDED.events, inputs = EXCLUDED.inputs`,
-    [output, target.dt, target.hour, inputs, lines.length],
+    [output, target.dt, target.hour, inputs, lines],
   );
   await removeInputs(hdfs, pool, schema, output, inputs);
   return {
     dt: target.dt,
     hour: target.hour,
     inputs: inputs.length,
-    events: lines.length,
+    events: lines,
     output,
     resumed: false,
   };

@@ -13,7 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventType } from '../lib/events/schema.ts';
-import { type RefusedLine, splitLines } from './rows.ts';
+import { textChunks } from '../lib/clients/hdfs-lines.ts';
+import { type RefusedLine, splitChunk } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface FileLoad {
@@ -38,15 +39,32 @@ export interface FileLoadResult {
   perTable: Record<string, number>;
 }
 
-export async function loadFileText(
+/** The file's lines in chunks, from the start, each time it is called (a retry reads again). */
+export type LineSource = () => AsyncIterable<string[]>;
+
+/** Loads a file whose whole text is at hand (tests, benches, small files). */
+export function loadFileText(
   pool: pg.Pool,
   RAW_SCHEMA: string,
   file: FileLoad,
   text: string,
   runId: string,
 ): Promise<FileLoadResult> {
-  // Each row ends with the load's own columns: _source_file, _run_id.
-  const split = await splitLines(text, [file.path, runId]);
+  return loadFile(pool, RAW_SCHEMA, file, () => textChunks(text), runId);
+}
+
+/**
+ * Loads a file a chunk of lines at a time (see lib/clients/hdfs-lines.ts), all in one transaction:
+ * the memory held is one chunk, whatever the file's size. A file the manifest lists is skipped
+ * without being read.
+ */
+export async function loadFile(
+  pool: pg.Pool,
+  RAW_SCHEMA: string,
+  file: FileLoad,
+  source: LineSource,
+  runId: string,
+): Promise<FileLoadResult> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -55,51 +73,38 @@ export async function loadFileText(
     const done = await client.query(`SELECT 1 FROM ${RAW_SCHEMA}.load_manifest WHERE path = $1`, [file.path]);
     if (done.rowCount) {
       await client.query('ROLLBACK');
-      return {
-        path: file.path,
-        skipped: true,
-        lines: split.lines,
-        inserted: 0,
-        duplicate: 0,
-        rejected: 0,
-        perTable: {},
-      };
+      return { path: file.path, skipped: true, lines: 0, inserted: 0, duplicate: 0, rejected: 0, perTable: {} };
     }
-    const refused: RefusedLine[] = [...split.refused];
     const perTable: Record<string, number> = {};
     let inserted = 0;
-    for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
-      if (!rows.length) continue;
-      const table = TABLE_OF[type];
-      const n = await copyRows(
-        client,
-        RAW_SCHEMA,
-        table,
-        columnsOf(type),
-        rows,
-        split.lineNos[type],
-        refused,
-      );
-      perTable[table] = n;
-      inserted += n;
+    let lines = 0;
+    let rejected = 0;
+    let nextLineNo = 1;
+    for await (const chunk of source()) {
+      const firstLineNo = nextLineNo;
+      nextLineNo += chunk.length;
+      // Each row ends with the load's own columns: _source_file, _run_id.
+      const split = await splitChunk(chunk, firstLineNo, [file.path, runId]);
+      lines += split.lines;
+      const refused: RefusedLine[] = [...split.refused];
+      for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
+        if (!rows.length) continue;
+        const table = TABLE_OF[type];
+        const n = await copyRows(client, RAW_SCHEMA, table, columnsOf(type), rows, split.lineNos[type], refused);
+        perTable[table] = (perTable[table] ?? 0) + n;
+        inserted += n;
+      }
+      await quarantine(client, RAW_SCHEMA, file.path, chunk, firstLineNo, refused, runId);
+      rejected += refused.length;
     }
-    await quarantine(client, RAW_SCHEMA, file.path, text, refused, runId);
-    const duplicate = split.lines - refused.length - inserted;
+    const duplicate = lines - rejected - inserted;
     await client.query(
       `INSERT INTO ${RAW_SCHEMA}.load_manifest (path, kind, dt, hour, lines, rows_inserted, rows_duplicate, rows_rejected, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [file.path, file.kind, file.dt, file.hour, split.lines, inserted, duplicate, refused.length, runId],
+      [file.path, file.kind, file.dt, file.hour, lines, inserted, duplicate, rejected, runId],
     );
     await client.query('COMMIT');
-    return {
-      path: file.path,
-      skipped: false,
-      lines: split.lines,
-      inserted,
-      duplicate,
-      rejected: refused.length,
-      perTable,
-    };
+    return { path: file.path, skipped: false, lines, inserted, duplicate, rejected, perTable };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
@@ -108,19 +113,18 @@ export async function loadFileText(
   }
 }
 
-/** The refused lines with their bytes, in the load's transaction. */
+/** The refused lines of a chunk with their bytes, in the load's transaction. */
 async function quarantine(
   client: pg.PoolClient,
   RAW_SCHEMA: string,
   path: string,
-  text: string,
+  chunk: string[],
+  firstLineNo: number,
   refused: RefusedLine[],
   runId: string,
 ): Promise<void> {
-  if (!refused.length) return;
-  const lines = text.split('\n');
   for (const r of refused) {
-    const line = Buffer.from(lines[r.lineNo - 1] ?? '', 'utf8');
+    const line = Buffer.from(chunk[r.lineNo - firstLineNo] ?? '', 'utf8');
     await client.query(
       `INSERT INTO ${RAW_SCHEMA}.rejected_lines (path, line_no, stage, error, bytes, line, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (path, line_no) DO NOTHING`,
@@ -130,6 +134,25 @@ async function quarantine(
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/** About this many bytes per CopyData message: a few socket writes per COPY, not two per row. */
+export const COPY_MESSAGE_BYTES = 256 << 10;
+
+/** Rows joined into messages of about COPY_MESSAGE_BYTES (PostgreSQL numbers the rows the same). */
+export function* copyMessages(rows: string[], bytes = COPY_MESSAGE_BYTES): Generator<string> {
+  let parts: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    parts.push(row);
+    size += row.length;
+    if (size >= bytes) {
+      yield parts.join('');
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length) yield parts.join('');
+}
 
 /**
  * Whether PostgreSQL refused a row of a COPY for what it holds, and which (0-based): data
@@ -160,7 +183,7 @@ async function copyRefusing(
     if (!rows.length) return 0;
     await client.query('SAVEPOINT copy_rows');
     try {
-      await pipeline(Readable.from(rows), client.query(copyFrom(sql)));
+      await pipeline(Readable.from(copyMessages(rows)), client.query(copyFrom(sql)));
       await client.query('RELEASE SAVEPOINT copy_rows');
       return rows.length;
     } catch (err) {

@@ -142,10 +142,14 @@ const YIELD_EVERY = 2000;
  * another (two load at once) keeps PostgreSQL busy.
  */
 export async function splitLines(text: string, extra: Value[] = []): Promise<SplitFile> {
+  return splitChunk(text.split('\n'), 1, extra);
+}
+
+/** splitLines for one chunk of a file's lines, the first of them line `firstLineNo` (1-based). */
+export async function splitChunk(lines: string[], firstLineNo: number, extra: Value[] = []): Promise<SplitFile> {
   const split = emptySplit();
-  const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    addLine(split, lines[i] as string, i + 1, extra);
+    addLine(split, lines[i] as string, firstLineNo + i, extra);
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
   }
   return split;

@@ -1,9 +1,11 @@
 // `logpipe bench batch`: the batch workflow on N events (default 1,000,000) written to HDFS as the
 // streaming worker writes them (files per partition and hour, at most HDFS_ROLL_MAX_EVENTS lines),
-// run by a real batch worker process on the real Temporal server. Baseline, measured in the same
-// run: psql's \copy of the same rows from local CSV files into tables of the same shape.
-// Then a second run after 1% new events, whose time is compared with the first's, and the dbt
-// steps of both runs (the first builds the warehouse from nothing, the second is incremental).
+// run by W real batch worker processes (--workers, default 1) on the real Temporal server.
+// Baselines, measured in the same run: psql's \copy of the same rows from local CSV files into
+// tables of the same shape, with as many copies at once as the workflow loads groups at once; the
+// HDFS read rate and the conversion-only rate (the contract check and CSV rows, no database) over
+// the same files. Then a second run after 1% new events and a third with nothing new, compared
+// with the first, and the dbt step of the first two (build from nothing vs incremental).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -11,9 +13,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { csvLine, rowOf } from '../activities/rows.ts';
+import { listRawFiles } from '../activities/hdfs-files.ts';
+import { csvLine, rowOf, splitChunk } from '../activities/rows.ts';
 import { columnsOf, schemaDdl, TABLE_OF } from '../activities/warehouse-schema.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
+import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import { connectTemporal } from '../lib/clients/temporal.ts';
 import type { LogEvent } from '../lib/events/schema.ts';
@@ -22,10 +26,15 @@ import { EventGenerator } from '../producers/generator.ts';
 import { postgresBinDir } from '../stack/postgres.ts';
 import { hourDir, rawFileName } from '../workers/streaming/raw-layout.ts';
 import type { HdfsToWarehouseResult, StepTime } from '../workflows/hdfs-to-warehouse.ts';
+import { fanOut } from '../workflows/load-plan.ts';
 import { type BenchRun, benchRun, cleanup, machine, sleep } from './bench-env.ts';
 
 export interface BatchBenchResult {
   events: number;
+  /** Batch worker processes polling the queue. */
+  workers: number;
+  /** Load (and compaction) activities the workflow runs at once; psql's copies at once too. */
+  parallelism: number;
   files: number;
   mib: number;
   run1_s: number;
@@ -34,9 +43,16 @@ export interface BatchBenchResult {
   run_rows_per_s: number;
   psql_copy_rows_per_s: number;
   ratio_load_to_psql: number;
+  /** Reading every raw file from WebHDFS a range at a time, as the loader does. */
+  hdfs_read_mib_per_s: number;
+  /** The loader's conversion alone (contract check, CSV rows) on the same lines, one core. */
+  convert_rows_per_s: number;
   new_events: number;
   run2_s: number;
   ratio_run2_to_run1: number;
+  /** A run with nothing new (dbt skipped unless the catalog changed). */
+  run3_s: number;
+  ratio_run3_to_run1: number;
   dbt_full_s: number;
   dbt_incremental_s: number;
   ratio_dbt_incremental_to_full: number;
@@ -47,16 +63,23 @@ export interface BatchBenchResult {
 const say = (s: string) => process.stderr.write(`[bench batch] ${s}\n`);
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
-/** Per-type CSV files with the same rows the loader COPYs, for psql's \copy. */
+/** Per-type CSV files with the same rows the loader COPYs, for psql's \copy, in `shards` per type. */
 class CsvFiles {
   readonly files = new Map<string, WriteStream>();
-  constructor(private readonly dir: string) {}
+  private readonly next = new Map<string, number>();
+  constructor(
+    private readonly dir: string,
+    private readonly shards: number,
+  ) {}
   write(e: LogEvent, sourceFile: string): void {
     const table = TABLE_OF[e.event_type];
-    let out = this.files.get(table);
+    const shard = (this.next.get(table) ?? 0) % this.shards;
+    this.next.set(table, shard + 1);
+    const name = `${table}.${shard}`;
+    let out = this.files.get(name);
     if (!out) {
-      out = createWriteStream(join(this.dir, `${table}.csv`));
-      this.files.set(table, out);
+      out = createWriteStream(join(this.dir, `${name}.csv`));
+      this.files.set(name, out);
     }
     out.write(csvLine([...rowOf(e), sourceFile]));
   }
@@ -129,7 +152,13 @@ async function writeRawFiles(
   return { files, bytes, events: count };
 }
 
-async function psqlCopy(run: BenchRun, schema: string, csv: CsvFiles, dir: string): Promise<number> {
+async function psqlCopy(
+  run: BenchRun,
+  schema: string,
+  csv: CsvFiles,
+  dir: string,
+  parallelism: number,
+): Promise<number> {
   const pool = createPgPool(run.config);
   try {
     for (const ddl of schemaDdl(schema)) await pool.query(ddl);
@@ -144,50 +173,76 @@ async function psqlCopy(run: BenchRun, schema: string, csv: CsvFiles, dir: strin
     PGPASSWORD: run.config.PGPASSWORD,
     PGDATABASE: run.config.PGDATABASE,
   };
+  const copies = [...csv.files.keys()].map((name) => {
+    const table = name.slice(0, name.indexOf('.'));
+    const type = Object.entries(TABLE_OF).find(([, t]) => t === table)?.[0] as LogEvent['event_type'];
+    const cols = [...columnsOf(type), '_source_file'].map((c) => `"${c}"`).join(', ');
+    return `\\copy ${schema}.${table} (${cols}) FROM '${join(dir, `${name}.csv`)}' WITH (FORMAT csv)`;
+  });
   const t0 = performance.now();
-  for (const [type, table] of Object.entries(TABLE_OF)) {
-    if (!csv.files.has(table)) continue;
-    const cols = [...columnsOf(type as LogEvent['event_type']), '_source_file']
-      .map((c) => `"${c}"`)
-      .join(', ');
-    await execa(
-      psql,
-      [
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-c',
-        `\\copy ${schema}.${table} (${cols}) FROM '${join(dir, `${table}.csv`)}' WITH (FORMAT csv)`,
-      ],
-      { env },
-    );
-  }
+  await fanOut(copies, parallelism, (copy) => execa(psql, ['-v', 'ON_ERROR_STOP=1', '-c', copy], { env }));
   return (performance.now() - t0) / 1000;
 }
 
-async function startBatchWorker(run: BenchRun) {
-  const child = spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
-    env: { ...run.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+/** Reads every raw file as the loader does, timing the reads and the conversion apart. */
+async function readAndConvert(run: BenchRun): Promise<{ readS: number; convertS: number; bytes: number; rows: number }> {
+  const hdfs = new Hdfs(run.config);
+  const files = await listRawFiles(hdfs, run.config.HDFS_RAW_ROOT, run.config.KAFKA_TOPIC);
+  let readS = 0;
+  let convertS = 0;
+  let rows = 0;
+  for (const f of files) {
+    const chunks = lineChunks(hdfs, f.path)[Symbol.asyncIterator]();
+    let lineNo = 1;
+    for (;;) {
+      const t0 = performance.now();
+      const next = await chunks.next();
+      readS += (performance.now() - t0) / 1000;
+      if (next.done) break;
+      const t1 = performance.now();
+      const split = await splitChunk(next.value, lineNo, [f.path, 'bench']);
+      convertS += (performance.now() - t1) / 1000;
+      lineNo += next.value.length;
+      rows += Object.values(split.csv).reduce((n, r) => n + r.length, 0);
+    }
+  }
+  return { readS, convertS, bytes: files.reduce((n, f) => n + f.bytes, 0), rows };
+}
+
+/** `count` batch worker processes, once each of them polls the bench's task queue. */
+async function startBatchWorkers(run: BenchRun, count: number) {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
+      env: { ...run.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+  const exited = Promise.all(children.map((c) => new Promise<void>((r) => c.on('exit', () => r()))));
+  const stop = async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await exited;
+  };
   const client = await connectTemporal(run.config);
   for (let i = 0; i < 240; i++) {
     const res = await client.workflowService.describeTaskQueue({
       namespace: run.config.TEMPORAL_NAMESPACE,
       taskQueue: { name: run.config.BATCH_TASK_QUEUE },
-      taskQueueType: 1,
+      taskQueueType: 2, // activity pollers: one per worker process
     });
-    if ((res.pollers?.length ?? 0) > 0) return { child, exited, client };
+    if ((res.pollers?.length ?? 0) >= count) return { stop, client };
     await sleep(500);
   }
-  child.kill('SIGKILL');
-  throw new Error('the batch worker did not start polling within 2 minutes');
+  for (const c of children) c.kill('SIGKILL');
+  throw new Error(`${count} batch workers did not all poll within 2 minutes`);
 }
 
 const dbtSeconds = (r: HdfsToWarehouseResult) =>
-  r.steps.filter((s) => s.step.startsWith('dbt ')).reduce((a, s) => a + s.ms, 0) / 1000;
+  r.steps.filter((s) => s.step === 'dbt').reduce((a, s) => a + s.ms, 0) / 1000;
 
-export async function batchBench(n: number): Promise<BatchBenchResult> {
+/** The workflow's default: load and compaction activities at once. */
+const PARALLELISM = 4;
+
+export async function batchBench(n: number, workers = 1): Promise<BatchBenchResult> {
   const stamp = Date.now().toString(36);
   const run = benchRun('batch', {
     WAREHOUSE_RAW_SCHEMA: `bench_raw_${stamp}`,
@@ -197,13 +252,13 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
   const copySchema = `bench_copy_${stamp}`;
   const dir = await mkdtemp(join(tmpdir(), 'logpipe-bench-batch-'));
   const offsets = Array.from({ length: run.config.KAFKA_PARTITIONS }, () => 0n);
-  let worker: Awaited<ReturnType<typeof startBatchWorker>> | undefined;
+  let worker: Awaited<ReturnType<typeof startBatchWorkers>> | undefined;
   try {
     // Ten hours of events ending half an hour ago: most hours are closed and get compacted.
     const span = 10 * 3600;
     const start = new Date(Date.now() - (span + 1800) * 1000);
     say(`writing ${n} events to HDFS and CSV (setup, not measured)`);
-    const csv = new CsvFiles(dir);
+    const csv = new CsvFiles(dir, PARALLELISM);
     const written = await writeRawFiles(
       run,
       new EventGenerator({ seed: `bench-${stamp}`, start, rate: n / span }).take(n),
@@ -211,16 +266,19 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
       csv,
     );
     await csv.close();
-    say(`${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB; baseline: psql \\copy`);
-    const psqlSeconds = await psqlCopy(run, copySchema, csv, dir);
-    say(`psql \\copy: ${psqlSeconds.toFixed(1)} s; run 1 (compact, load, dbt from nothing)`);
-    worker = await startBatchWorker(run);
+    say(`${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB; baseline: psql \\copy x${PARALLELISM}`);
+    const psqlSeconds = await psqlCopy(run, copySchema, csv, dir, PARALLELISM);
+    say(`psql \\copy: ${psqlSeconds.toFixed(1)} s; HDFS read and conversion alone`);
+    const alone = await readAndConvert(run);
+    if (alone.rows !== n) throw new Error(`the conversion pass made ${alone.rows} rows, expected ${n}`);
+    say(`read ${alone.readS.toFixed(1)} s, convert ${alone.convertS.toFixed(1)} s; run 1 on ${workers} worker(s)`);
+    worker = await startBatchWorkers(run, workers);
     const execute = async () => {
       const t0 = performance.now();
       const result = (await worker?.client.workflow.execute('hdfsToWarehouse', {
         taskQueue: run.config.BATCH_TASK_QUEUE,
         workflowId: `bench-batch-${stamp}-${Date.now()}`,
-        args: [{ dbt: true }],
+        args: [{ dbt: true, parallelism: PARALLELISM }],
       })) as HdfsToWarehouseResult;
       return { result, seconds: (performance.now() - t0) / 1000 };
     };
@@ -241,11 +299,16 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
     const second = await execute();
     if (second.result.load.inserted !== newEvents)
       throw new Error(`run 2 loaded ${second.result.load.inserted} rows, expected ${newEvents}`);
+    say(`run 2: ${second.seconds.toFixed(1)} s; run 3 with nothing new`);
+    const third = await execute();
+    if (third.result.filesNew !== 0) throw new Error(`run 3 found ${third.result.filesNew} new files, expected 0`);
     const loadMs = first.result.steps.find((s) => s.step === 'load')?.ms ?? 1;
     const loadRps = n / (loadMs / 1000);
     const psqlRps = n / psqlSeconds;
     return {
       events: n,
+      workers,
+      parallelism: PARALLELISM,
       files: written.files,
       mib: Math.round(written.bytes / 2 ** 20),
       run1_s: round(first.seconds, 1),
@@ -254,9 +317,13 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
       run_rows_per_s: Math.round(n / first.seconds),
       psql_copy_rows_per_s: Math.round(psqlRps),
       ratio_load_to_psql: round(loadRps / psqlRps),
+      hdfs_read_mib_per_s: round(alone.bytes / 2 ** 20 / alone.readS, 1),
+      convert_rows_per_s: Math.round(n / alone.convertS),
       new_events: newEvents,
       run2_s: round(second.seconds, 1),
       ratio_run2_to_run1: round(second.seconds / first.seconds),
+      run3_s: round(third.seconds, 1),
+      ratio_run3_to_run1: round(third.seconds / first.seconds),
       dbt_full_s: round(dbtSeconds(first.result), 1),
       dbt_incremental_s: round(dbtSeconds(second.result), 1),
       ratio_dbt_incremental_to_full: round(dbtSeconds(second.result) / dbtSeconds(first.result)),
@@ -265,8 +332,7 @@ export async function batchBench(n: number): Promise<BatchBenchResult> {
     };
   } finally {
     if (worker) {
-      worker.child.kill('SIGTERM');
-      await worker.exited;
+      await worker.stop();
       await worker.client.connection.close();
     }
     await rm(dir, { recursive: true, force: true });

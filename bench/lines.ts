@@ -34,12 +34,16 @@ export function streamBenchLines(r: StreamBenchResult, opts: LinesOptions = {}):
 export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): string[] {
   return [
     `events:                   ${r.events} in ${r.files} raw files (${r.mib} MiB)`,
+    `batch workers:            ${r.workers}, ${r.parallelism} activities at once`,
     `run 1, end to end:        ${r.run1_s} s (${r.run_rows_per_s} events/s)`,
     ...r.run1_steps.map((s) => `  ${s.step.padEnd(22)}  ${(s.ms / 1000).toFixed(1)} s`),
     `(a) load step:            ${r.load_rows_per_s} rows/s`,
-    `(b) psql \\copy baseline:  ${r.psql_copy_rows_per_s} rows/s`,
+    `(b) psql \\copy baseline:  ${r.psql_copy_rows_per_s} rows/s (${r.parallelism} copies at once)`,
     `ratio a / b:              ${r.ratio_load_to_psql} (goal ${goalText(GOALS.batchLoadRatio)})`,
+    `HDFS read alone:          ${r.hdfs_read_mib_per_s} MiB/s`,
+    `conversion alone:         ${r.convert_rows_per_s} rows/s (one core)`,
     `run 2, ${r.new_events} new events: ${r.run2_s} s; run 2 / run 1 = ${r.ratio_run2_to_run1} (goal ${goalText(GOALS.batchRun2Ratio)})`,
+    `run 3, nothing new:       ${r.run3_s} s; run 3 / run 1 = ${r.ratio_run3_to_run1} (goal ${goalText(GOALS.batchRun3Ratio)})`,
     `dbt, first build:         ${r.dbt_full_s} s`,
     `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal ${goalText(GOALS.batchDbtRatio)})`,
     `dbt tests per run:        ${r.dbt_tests}`,

@@ -172,10 +172,12 @@ export function registerBench(program: Command): void {
     .command('batch')
     .description('the batch workflow on N events in HDFS vs psql \\copy of the same rows; then 1% new data')
     .option('--events <n>', 'events in raw HDFS files', String(DEFAULT_SIZES.batch.events))
+    .option('--workers <n>', 'batch worker processes sharing the runs', '1')
     .option('--json', 'last line: one JSON object')
-    .action(async (opts: { events: string; json?: boolean }) => {
+    .action(async (opts: { events: string; workers: string; json?: boolean }) => {
       const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
-      const r = await quietly(loadConfig(), () => batchBench(n));
+      const workers = whole('--workers')(opts.workers);
+      const r = await quietly(loadConfig(), () => batchBench(n, workers));
       emit(r, opts.json, batchBenchLines(r));
     });
   bench

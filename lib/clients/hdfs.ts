@@ -19,6 +19,7 @@ interface RawClient {
     cb: (err: Error | null) => void,
   ): unknown;
   readFile(path: string, cb: (err: Error | null, data: Buffer) => void): unknown;
+  createReadStream(path: string, opts?: object): NodeJS.EventEmitter & { end(): void };
   readdir(path: string, cb: (err: Error | null, files: HdfsFileStatus[]) => void): unknown;
   mkdir(path: string, mode: string | undefined, cb: (err: Error | null) => void): unknown;
   rename(path: string, destination: string, cb: (err: Error | null) => void): unknown;
@@ -63,6 +64,24 @@ export class Hdfs {
 
   readFile(path: string): Promise<Buffer> {
     return call((cb) => this.raw.readFile(path, cb));
+  }
+
+  /**
+   * `length` bytes of a file from `offset` (fewer at its end): one WebHDFS OPEN of that range, so
+   * a reader holds one range at a time however large the file (the client's streams have no
+   * backpressure).
+   */
+  readRange(path: string, offset: number, length: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      let failed: Error | undefined;
+      const req = this.raw.createReadStream(path, { offset, length });
+      req.on('data', (chunk: Buffer) => parts.push(chunk));
+      req.once('error', (err: Error) => {
+        failed = err;
+      });
+      req.once('finish', () => (failed ? reject(failed) : resolve(Buffer.concat(parts))));
+    });
   }
 
   list(path: string): Promise<HdfsFileStatus[]> {

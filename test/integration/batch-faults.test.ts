@@ -205,8 +205,8 @@ describe('batch worker killed inside every activity of one run', () => {
       { activity: 'planCompaction' },
       { activity: 'discoverNewFiles' },
       { activity: 'loadFiles' },
-      { activity: 'loadCatalog' },
       { activity: 'validateLoad' },
+      { activity: 'loadCatalog' },
       { activity: 'dbt', dbt: true },
       { activity: 'notify' },
     ];
@@ -328,7 +328,7 @@ describe('two batch workers share one run, and one of them is killed', () => {
     ];
     await writeInRounds(iso, events);
     const files = (await hdfsFiles(iso)).length;
-    assert.ok(files >= 60, `${files} files to share`);
+    assert.ok(files >= 30, `${files} files to share`);
     const client = await connectTemporal(iso.config);
     const a = startBatchWorker(iso, 'share-a');
     const b = startBatchWorker(iso, 'share-b');
@@ -338,7 +338,7 @@ describe('two batch workers share one run, and one of them is killed', () => {
         taskQueue: iso.config.BATCH_TASK_QUEUE,
         workflowId: `test-share-${randomUUID()}`,
         // Small groups, four at a time: work for both workers.
-        args: [{ dbt: false, parallelism: 4, groupMaxFiles: 3 }],
+        args: [{ dbt: false, parallelism: 4, groupMaxFiles: 2 }],
       });
       // Kill A once both have finished load work and A has a load in hand.
       await waitFor(
@@ -365,7 +365,7 @@ describe('two batch workers share one run, and one of them is killed', () => {
       assert.ok(atKill < files, `killed after ${atKill} of ${files} files`);
 
       const loads = (await activityRuns(handle)).filter((r) => r.type === 'loadFiles');
-      assert.ok(loads.length >= 20, `${loads.length} load activities`);
+      assert.ok(loads.length >= 15, `${loads.length} load activities`);
       assert.ok(
         loads.some((r) => r.identity?.startsWith(idOf(a))),
         'worker A completed loads of the run',

@@ -21,7 +21,7 @@ import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { SCHEDULE_ID } from '../../temporal/names.ts';
 import { ensureSchedule } from '../../temporal/schedule.ts';
-import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
+import type { HdfsToWarehouseInput, HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
   createTopics,
   hdfsEventIds,
@@ -54,11 +54,11 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   const produced: LogEvent[] = [];
 
   // dbt takes a while; the runs that test the load alone skip it.
-  const run = async (dbt = false): Promise<HdfsToWarehouseResult> =>
+  const run = async (dbt = false, input: HdfsToWarehouseInput = {}): Promise<HdfsToWarehouseResult> =>
     (await client.workflow.execute('hdfsToWarehouse', {
       taskQueue: iso.config.BATCH_TASK_QUEUE,
       workflowId: `test-batch-${randomUUID()}`,
-      args: [{ dbt }],
+      args: [{ dbt, ...input }],
     })) as HdfsToWarehouseResult;
 
   async function produceAndWait(events: LogEvent[]): Promise<void> {
@@ -213,8 +213,15 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       await produceAndWait([
         ...new EventGenerator({ seed: `${iso.id}-more`, start: new Date(Date.now() - 5 * 60_000), rate: 5 }).take(200),
       ]);
-      const more = await run(true);
+      // Two files per workflow run: the files are loaded by a chain of runs continued as new, the
+      // last one reporting the totals of all, and dbt builds once, after the last.
+      const more = await run(true, { filesPerRun: 2 });
       assert.equal(more.load.inserted, 200);
+      assert.ok(more.filesNew >= 3, `${more.filesNew} files (one per partition)`);
+      assert.equal(more.runs, Math.ceil(more.filesNew / 2), 'two files per run');
+      assert.equal(more.load.files, more.filesNew);
+      assert.equal(more.steps.filter((s) => s.step === 'dbt').length, 1);
+      assert.equal(more.steps.filter((s) => s.step === 'load').length, more.runs);
       assert.ok(more.dbt?.ran);
       assert.match(more.dbt.reason, /^rows loaded since /);
       assert.ok(more.dbt.testsSince, 'generic tests read the rows loaded after the last build');
