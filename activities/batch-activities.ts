@@ -320,7 +320,9 @@ export function createBatchActivities(deps: BatchDeps) {
           await client.query('BEGIN');
           // Like a file's load, the catalog never commits while dbt builds (see warehouseLock), and
           // its rows carry the clock time of their write: a build's plan sees every change.
-          await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [warehouseLock(RAW_SCHEMA)]);
+          await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [
+            warehouseLock(RAW_SCHEMA),
+          ]);
           for (let i = 0; i < catalog.users.length; i += 500) {
             const chunk = catalog.users.slice(i, i + 500);
             const users = await client.query(

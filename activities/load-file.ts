@@ -12,8 +12,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { EventType } from '../lib/events/schema.ts';
 import { textChunks } from '../lib/clients/hdfs-lines.ts';
+import type { EventType } from '../lib/events/schema.ts';
 import { type RefusedLine, splitChunk } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
@@ -73,7 +73,15 @@ export async function loadFile(
     const done = await client.query(`SELECT 1 FROM ${RAW_SCHEMA}.load_manifest WHERE path = $1`, [file.path]);
     if (done.rowCount) {
       await client.query('ROLLBACK');
-      return { path: file.path, skipped: true, lines: 0, inserted: 0, duplicate: 0, rejected: 0, perTable: {} };
+      return {
+        path: file.path,
+        skipped: true,
+        lines: 0,
+        inserted: 0,
+        duplicate: 0,
+        rejected: 0,
+        perTable: {},
+      };
     }
     const perTable: Record<string, number> = {};
     let inserted = 0;
@@ -90,7 +98,15 @@ export async function loadFile(
       for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
         if (!rows.length) continue;
         const table = TABLE_OF[type];
-        const n = await copyRows(client, RAW_SCHEMA, table, columnsOf(type), rows, split.lineNos[type], refused);
+        const n = await copyRows(
+          client,
+          RAW_SCHEMA,
+          table,
+          columnsOf(type),
+          rows,
+          split.lineNos[type],
+          refused,
+        );
         perTable[table] = (perTable[table] ?? 0) + n;
         inserted += n;
       }

@@ -185,7 +185,9 @@ async function psqlCopy(
 }
 
 /** Reads every raw file as the loader does, timing the reads and the conversion apart. */
-async function readAndConvert(run: BenchRun): Promise<{ readS: number; convertS: number; bytes: number; rows: number }> {
+async function readAndConvert(
+  run: BenchRun,
+): Promise<{ readS: number; convertS: number; bytes: number; rows: number }> {
   const hdfs = new Hdfs(run.config);
   const files = await listRawFiles(hdfs, run.config.HDFS_RAW_ROOT, run.config.KAFKA_TOPIC);
   let readS = 0;
@@ -266,12 +268,16 @@ export async function batchBench(n: number, workers = 1): Promise<BatchBenchResu
       csv,
     );
     await csv.close();
-    say(`${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB; baseline: psql \\copy x${PARALLELISM}`);
+    say(
+      `${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB; baseline: psql \\copy x${PARALLELISM}`,
+    );
     const psqlSeconds = await psqlCopy(run, copySchema, csv, dir, PARALLELISM);
     say(`psql \\copy: ${psqlSeconds.toFixed(1)} s; HDFS read and conversion alone`);
     const alone = await readAndConvert(run);
     if (alone.rows !== n) throw new Error(`the conversion pass made ${alone.rows} rows, expected ${n}`);
-    say(`read ${alone.readS.toFixed(1)} s, convert ${alone.convertS.toFixed(1)} s; run 1 on ${workers} worker(s)`);
+    say(
+      `read ${alone.readS.toFixed(1)} s, convert ${alone.convertS.toFixed(1)} s; run 1 on ${workers} worker(s)`,
+    );
     worker = await startBatchWorkers(run, workers);
     const execute = async () => {
       const t0 = performance.now();
@@ -301,7 +307,8 @@ export async function batchBench(n: number, workers = 1): Promise<BatchBenchResu
       throw new Error(`run 2 loaded ${second.result.load.inserted} rows, expected ${newEvents}`);
     say(`run 2: ${second.seconds.toFixed(1)} s; run 3 with nothing new`);
     const third = await execute();
-    if (third.result.filesNew !== 0) throw new Error(`run 3 found ${third.result.filesNew} new files, expected 0`);
+    if (third.result.filesNew !== 0)
+      throw new Error(`run 3 found ${third.result.filesNew} new files, expected 0`);
     const loadMs = first.result.steps.find((s) => s.step === 'load')?.ms ?? 1;
     const loadRps = n / (loadMs / 1000);
     const psqlRps = n / psqlSeconds;

@@ -92,12 +92,17 @@ interface DlqState {
 
 /** A batch run's dbt field, {models, tests: [{name, status}]}, as counts and the names that failed. */
 export function dbtSummary(dbt: {
+  ran?: boolean;
+  reason?: string;
   models?: number | unknown[];
   tests?: { name: string; status: string; failures?: number | null }[];
 }) {
   const tests = Array.isArray(dbt.tests) ? dbt.tests : [];
   const models = Array.isArray(dbt.models) ? dbt.models.length : (dbt.models ?? null);
   return {
+    // False when the run had nothing new for dbt (older runs' results have no such field: true).
+    ran: dbt.ran !== false,
+    reason: typeof dbt.reason === 'string' ? dbt.reason : null,
     models,
     tests: tests.length,
     passed: tests.filter((t) => t.status === 'pass' || t.status === 'success').length,
@@ -467,7 +472,12 @@ export class Monitoring {
       filesNew?: number;
       load?: { inserted?: number; duplicate?: number; rejected?: number; perTable?: Record<string, number> };
       steps?: { step: string; ms: number }[];
-      dbt?: { models?: number | unknown[]; tests?: { name: string; status: string }[] };
+      dbt?: {
+        ran?: boolean;
+        reason?: string;
+        models?: number | unknown[];
+        tests?: { name: string; status: string }[];
+      };
     } | null;
     return {
       filesNew: r?.filesNew ?? null,

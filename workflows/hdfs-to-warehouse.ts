@@ -189,7 +189,10 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
   const pageSize = Math.max(1, input.filesPerRun ?? 2000);
   const wanted = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
   const files = wanted.slice(0, pageSize);
-  const groups = groupFiles(files, { ...DEFAULT_GROUP, maxFiles: input.groupMaxFiles ?? DEFAULT_GROUP.maxFiles });
+  const groups = groupFiles(files, {
+    ...DEFAULT_GROUP,
+    maxFiles: input.groupMaxFiles ?? DEFAULT_GROUP.maxFiles,
+  });
   const loads = await timed('load', () => fanOut(groups, parallelism, (g) => io.loadFiles(g, runId)));
   const loadNow = sumTotals(loads);
   const gone = new Set(loadNow.vanished);

@@ -362,6 +362,8 @@ async function loadMonitoring(gen: number): Promise<void> {
           html: (x) => {
             const dbt = x.dbt as
               | {
+                  ran?: boolean;
+                  reason?: string | null;
                   tests: number;
                   passed: number;
                   failed: string[];
@@ -370,6 +372,8 @@ async function loadMonitoring(gen: number): Promise<void> {
               | null
               | undefined;
             if (!dbt) return '–';
+            if (dbt.ran === false)
+              return `<span class="badge" title="${esc(dbt.reason ?? '')}">no build: nothing new</span>`;
             // Data-quality warnings (severity warn) are shown beside the count; they never fail a run.
             const warnings = dbt.warnings ?? [];
             const warned = warnings.length

@@ -211,7 +211,11 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     assert.ok(brokenId && level);
     try {
       await produceAndWait([
-        ...new EventGenerator({ seed: `${iso.id}-more`, start: new Date(Date.now() - 5 * 60_000), rate: 5 }).take(200),
+        ...new EventGenerator({
+          seed: `${iso.id}-more`,
+          start: new Date(Date.now() - 5 * 60_000),
+          rate: 5,
+        }).take(200),
       ]);
       // Two files per workflow run: the files are loaded by a chain of runs continued as new, the
       // last one reporting the totals of all, and dbt builds once, after the last.
@@ -225,7 +229,11 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       assert.ok(more.dbt?.ran);
       assert.match(more.dbt.reason, /^rows loaded since /);
       assert.ok(more.dbt.testsSince, 'generic tests read the rows loaded after the last build');
-      assert.equal(more.dbt.snapshot, more.catalog.changed > 0, 'the snapshot runs only for a catalog change');
+      assert.equal(
+        more.dbt.snapshot,
+        more.catalog.changed > 0,
+        'the snapshot runs only for a catalog change',
+      );
       assert.equal(more.dbt.snapshots.length, more.dbt.snapshot ? 1 : 0);
       assert.deepEqual(
         more.dbt.tests.filter((t) => t.status !== 'pass'),
@@ -244,7 +252,10 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       assert.ok(sweep, 'the sweep failed the run');
       assert.match(String(sweep.cause?.message), /dbt build failed: .*accepted_values_fact_events_level/);
     } finally {
-      await pool.query(`UPDATE ${warehouse}.fact_events SET level = $2 WHERE event_id = $1`, [brokenId, level]);
+      await pool.query(`UPDATE ${warehouse}.fact_events SET level = $2 WHERE event_id = $1`, [
+        brokenId,
+        level,
+      ]);
     }
     // Repaired: the sweep (still due, since the failed one does not count) passes.
     const repaired = await run(true);

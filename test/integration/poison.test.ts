@@ -217,6 +217,12 @@ describe('poison catalogue through the real stack', () => {
     assert.equal(orders.rowCount, 0, 'the purchase under a search id adds no order line');
     for (const r of runs) {
       assert.ok(r.dbt);
+      if (r !== runs[0] && !r.dbt.ran) {
+        // Nothing loaded and the catalog unchanged since the first run's build: no build at all.
+        assert.equal(r.catalog.changed, 0);
+        assert.match(r.dbt.reason, /^nothing loaded since /);
+        continue;
+      }
       assert.deepEqual(
         r.dbt.tests.filter((t) => t.status !== 'pass').map((t) => [t.name, t.status]),
         [['assert_event_id_one_type', 'warn']],

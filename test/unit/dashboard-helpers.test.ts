@@ -73,6 +73,8 @@ describe('dbt summary of a batch run', () => {
       ],
     });
     assert.deepEqual(s, {
+      ran: true,
+      reason: null,
       models: 2,
       tests: 3,
       passed: 1,
@@ -80,6 +82,18 @@ describe('dbt summary of a batch run', () => {
       warnings: [{ name: 'relationships_x', failures: 4 }],
       failed: ['assert_revenue_never_negative: fail'],
     });
+  });
+
+  it('says when a run had nothing new for dbt', () => {
+    const s = dbtSummary({
+      ran: false,
+      reason: 'nothing loaded since 2026-12-03 09:00:00+00',
+      models: [],
+      tests: [],
+    });
+    assert.equal(s.ran, false);
+    assert.equal(s.reason, 'nothing loaded since 2026-12-03 09:00:00+00');
+    assert.equal(s.tests, 0);
   });
 });
 

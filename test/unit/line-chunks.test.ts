@@ -3,9 +3,9 @@
 // range edges, a line longer than a range, no final newline.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lineChunks, type RangeReader, textChunks } from '../../lib/clients/hdfs-lines.ts';
 import { copyMessages } from '../../activities/load-file.ts';
 import { splitChunk, splitLines } from '../../activities/rows.ts';
+import { lineChunks, type RangeReader, textChunks } from '../../lib/clients/hdfs-lines.ts';
 
 /** A file held in memory, served by ranges as WebHDFS OPEN with offset and length does. */
 function fileOf(bytes: Buffer): RangeReader & { reads: number } {
@@ -60,7 +60,10 @@ describe('lines of a file, a range at a time', () => {
   });
 
   it('a file that ends before its size is an error, not a short load', async () => {
-    const short: RangeReader = { stat: async () => ({ length: 100 }), readRange: async () => Buffer.alloc(0) };
+    const short: RangeReader = {
+      stat: async () => ({ length: 100 }),
+      readRange: async () => Buffer.alloc(0),
+    };
     await assert.rejects(collect(short, 8), /ended at 0 of 100 bytes/);
   });
 

@@ -57,7 +57,15 @@ describe('load plan', () => {
   });
 
   it('sums load totals, per table and the vanished files', () => {
-    const a = { ...emptyTotals(), files: 2, lines: 10, inserted: 8, duplicate: 1, rejected: 1, perTable: { search_response: 8 } };
+    const a = {
+      ...emptyTotals(),
+      files: 2,
+      lines: 10,
+      inserted: 8,
+      duplicate: 1,
+      rejected: 1,
+      perTable: { search_response: 8 },
+    };
     const b = {
       ...emptyTotals(),
       files: 1,
