@@ -8,7 +8,7 @@
 // with the first, and the dbt step of the first two (build from nothing vs incremental).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,10 @@ export interface BatchBenchResult {
   workers: number;
   /** Load (and compaction) activities the workflow runs at once; psql's copies at once too. */
   parallelism: number;
+  /** Hours the events span (the largest hour holds about events / span_hours). */
+  span_hours: number;
+  /** The batch workers' peak resident memory during run 1 (VmHWM, the largest of them). */
+  worker_peak_rss_mib: number;
   files: number;
   mib: number;
   run1_s: number;
@@ -231,7 +235,8 @@ async function startBatchWorkers(run: BenchRun, count: number) {
       taskQueue: { name: run.config.BATCH_TASK_QUEUE },
       taskQueueType: 2, // activity pollers: one per worker process
     });
-    if ((res.pollers?.length ?? 0) >= count) return { stop, client };
+    if ((res.pollers?.length ?? 0) >= count)
+      return { stop, client, pids: children.map((c) => c.pid as number) };
     await sleep(500);
   }
   for (const c of children) c.kill('SIGKILL');
@@ -244,7 +249,13 @@ const dbtSeconds = (r: HdfsToWarehouseResult) =>
 /** The workflow's default: load and compaction activities at once. */
 const PARALLELISM = 4;
 
-export async function batchBench(n: number, workers = 1): Promise<BatchBenchResult> {
+/** The peak resident memory of a process so far (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+export async function batchBench(n: number, workers = 1, spanHours = 10): Promise<BatchBenchResult> {
   const stamp = Date.now().toString(36);
   const run = benchRun('batch', {
     WAREHOUSE_RAW_SCHEMA: `bench_raw_${stamp}`,
@@ -256,9 +267,10 @@ export async function batchBench(n: number, workers = 1): Promise<BatchBenchResu
   const offsets = Array.from({ length: run.config.KAFKA_PARTITIONS }, () => 0n);
   let worker: Awaited<ReturnType<typeof startBatchWorkers>> | undefined;
   try {
-    // Ten hours of events ending half an hour ago: most hours are closed and get compacted.
-    const span = 10 * 3600;
-    const start = new Date(Date.now() - (span + 1800) * 1000);
+    // Whole clock hours of events (ten by default) ending at least an hour ago: every one closed
+    // and compacted in run 1, each holding events / spanHours.
+    const span = spanHours * 3600;
+    const start = new Date(Math.floor((Date.now() - (span + 3600) * 1000) / 3_600_000) * 3_600_000);
     say(`writing ${n} events to HDFS and CSV (setup, not measured)`);
     const csv = new CsvFiles(dir, PARALLELISM);
     const written = await writeRawFiles(
@@ -289,6 +301,7 @@ export async function batchBench(n: number, workers = 1): Promise<BatchBenchResu
       return { result, seconds: (performance.now() - t0) / 1000 };
     };
     const first = await execute();
+    const peakRss = Math.max(...worker.pids.map(peakRssMiB));
     if (first.result.load.inserted !== n)
       throw new Error(`run 1 loaded ${first.result.load.inserted} rows, expected ${n}`);
     const newEvents = Math.max(1, Math.round(n / 100));
@@ -316,6 +329,8 @@ export async function batchBench(n: number, workers = 1): Promise<BatchBenchResu
       events: n,
       workers,
       parallelism: PARALLELISM,
+      span_hours: spanHours,
+      worker_peak_rss_mib: peakRss,
       files: written.files,
       mib: Math.round(written.bytes / 2 ** 20),
       run1_s: round(first.seconds, 1),

@@ -34,7 +34,8 @@ export function streamBenchLines(r: StreamBenchResult, opts: LinesOptions = {}):
 export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): string[] {
   return [
     `events:                   ${r.events} in ${r.files} raw files (${r.mib} MiB)`,
-    `batch workers:            ${r.workers}, ${r.parallelism} activities at once`,
+    `batch workers:            ${r.workers}, ${r.parallelism} activities at once; peak RSS ${r.worker_peak_rss_mib} MiB`,
+    `hours of events:          ${r.span_hours} (about ${Math.round(r.events / r.span_hours)} events in the largest)`,
     `run 1, end to end:        ${r.run1_s} s (${r.run_rows_per_s} events/s)`,
     ...r.run1_steps.map((s) => `  ${s.step.padEnd(22)}  ${(s.ms / 1000).toFixed(1)} s`),
     `(a) load step:            ${r.load_rows_per_s} rows/s`,

@@ -173,11 +173,13 @@ export function registerBench(program: Command): void {
     .description('the batch workflow on N events in HDFS vs psql \\copy of the same rows; then 1% new data')
     .option('--events <n>', 'events in raw HDFS files', String(DEFAULT_SIZES.batch.events))
     .option('--workers <n>', 'batch worker processes sharing the runs', '1')
+    .option('--span-hours <n>', 'hours the events span (1: one hour of N events)', '10')
     .option('--json', 'last line: one JSON object')
-    .action(async (opts: { events: string; workers: string; json?: boolean }) => {
+    .action(async (opts: { events: string; workers: string; spanHours: string; json?: boolean }) => {
       const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
       const workers = whole('--workers')(opts.workers);
-      const r = await quietly(loadConfig(), () => batchBench(n, workers));
+      const spanHours = whole('--span-hours')(opts.spanHours);
+      const r = await quietly(loadConfig(), () => batchBench(n, workers, spanHours));
       emit(r, opts.json, batchBenchLines(r));
     });
   bench

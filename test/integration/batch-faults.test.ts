@@ -334,11 +334,26 @@ describe('two batch workers share one run, and one of them is killed', () => {
     const b = startBatchWorker(iso, 'share-b');
     const idOf = (w: WorkerHandle) => `${w.child.pid}@`;
     try {
+      // Both must be polling before the run starts, or the first one up takes all of it.
+      await waitFor(
+        'both workers polling for activities',
+        async () => {
+          const res = await client.workflowService.describeTaskQueue({
+            namespace: iso.config.TEMPORAL_NAMESPACE,
+            taskQueue: { name: iso.config.BATCH_TASK_QUEUE },
+            taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+          });
+          const pollers = (res.pollers ?? []).map((p) => String(p.identity));
+          return [a, b].every((w) => pollers.some((p) => p.startsWith(idOf(w)))) ? true : undefined;
+        },
+        120_000,
+        250,
+      );
       const handle = await client.workflow.start('hdfsToWarehouse', {
         taskQueue: iso.config.BATCH_TASK_QUEUE,
         workflowId: `test-share-${randomUUID()}`,
-        // Small groups, four at a time: work for both workers.
-        args: [{ dbt: false, parallelism: 4, groupMaxFiles: 2 }],
+        // One file per activity, four at a time: work for both workers.
+        args: [{ dbt: false, parallelism: 4, groupMaxFiles: 1 }],
       });
       // Kill A once both have finished load work and A has a load in hand.
       await waitFor(

@@ -53,6 +53,8 @@ const batch: BatchBenchResult = {
   events: 100000,
   workers: 1,
   parallelism: 4,
+  span_hours: 10,
+  worker_peak_rss_mib: 300,
   files: 24,
   mib: 50,
   run1_s: 100,
