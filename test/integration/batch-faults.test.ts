@@ -330,7 +330,9 @@ describe('two batch workers share one run, and one of them is killed', () => {
     const files = (await hdfsFiles(iso)).length;
     assert.ok(files >= 30, `${files} files to share`);
     const client = await connectTemporal(iso.config);
-    const a = startBatchWorker(iso, 'share-a');
+    // A pauses two seconds at the start of each activity's first attempt (heartbeating), so that
+    // when the test sees it holding a load, it still holds it at the kill.
+    const a = startBatchWorker(iso, 'share-a', { LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS: '2000' });
     const b = startBatchWorker(iso, 'share-b');
     const idOf = (w: WorkerHandle) => `${w.child.pid}@`;
     try {
