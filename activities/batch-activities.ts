@@ -7,6 +7,7 @@ import type { Hdfs } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
+import { FAILURE } from '../temporal/names.ts';
 import {
   type CompactionResult,
   compactedDir,
@@ -378,7 +379,7 @@ export function createBatchActivities(deps: BatchDeps) {
           if (bad.length) {
             throw ApplicationFailure.nonRetryable(
               `manifest counts do not add up: ${bad.map((b) => `${b.path} (${b.lines} lines, ${b.sum} inserted + duplicate + rejected)`).join('; ')}`,
-              'ValidationFailed',
+              FAILURE.validation,
             );
           }
           if (res.rows.length !== paths.length) {
@@ -386,7 +387,7 @@ export function createBatchActivities(deps: BatchDeps) {
             const missing = paths.filter((p) => !listed.has(p));
             throw ApplicationFailure.nonRetryable(
               `${missing.length} loaded files have no manifest entry: ${missing.slice(0, 5).join(', ')}`,
-              'ValidationFailed',
+              FAILURE.validation,
             );
           }
         }
@@ -399,7 +400,7 @@ export function createBatchActivities(deps: BatchDeps) {
           if (Number(nulls.rows[0]?.n) > 0)
             throw ApplicationFailure.nonRetryable(
               `${t} has ${nulls.rows[0]?.n} rows without order_id`,
-              'ValidationFailed',
+              FAILURE.validation,
             );
         }
         return { filesChecked: paths.length };

@@ -12,6 +12,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import { type DbtNodeResult, failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { FAILURE } from '../temporal/names.ts';
 import { TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface DbtStepResult {
@@ -181,7 +182,7 @@ export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: stri
     // Bad data or a broken model: retrying gives the same answer, so the run fails now.
     throw ApplicationFailure.nonRetryable(
       `dbt build failed: ${failed.map(describeNode).join('; ')} (log: ${join(logDir, 'dbt.log')})`,
-      'DbtFailed',
+      FAILURE.dbt,
       failed,
     );
   }

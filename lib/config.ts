@@ -174,6 +174,11 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'expected a schema name: lower case letters, digits and _')
     .default('analytics'),
   BATCH_TASK_QUEUE: plainName('a task queue name, e.g. batch', 200).default('batch'),
+  /**
+   * Activities one batch worker process runs at once (its PostgreSQL pool is sized for them); a
+   * run's further activities wait in the queue for another worker.
+   */
+  BATCH_WORKER_ACTIVITIES: wholeNumber('a number of activities, e.g. 4', 1, 64).default(4),
   HDFS_COMPACTED_ROOT: z
     .string()
     .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/compacted')

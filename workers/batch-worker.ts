@@ -6,14 +6,22 @@ import { createBatchActivities } from '../activities/batch-activities.ts';
 import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
-import { loadConfig } from '../lib/config.ts';
+import { type Config, loadConfig } from '../lib/config.ts';
 import { activityPause } from '../lib/failpoints.ts';
 import { createLogger } from '../lib/log.ts';
+
+/**
+ * PostgreSQL connections a batch worker needs: a load group holds two (two files load at once,
+ * each in its transaction), a compaction two (its hour's lock and its queries), the checks and dbt
+ * one; and a spare. Too small a pool would make activities wait on each other until they time out.
+ */
+export const batchPoolSize = (config: Pick<Config, 'BATCH_WORKER_ACTIVITIES'>) =>
+  2 * config.BATCH_WORKER_ACTIVITIES + 1;
 
 export async function runBatchWorker(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('batch-worker');
-  const pool = createPgPool(config, 4);
+  const pool = createPgPool(config, batchPoolSize(config));
   const cassandra = createCassandra(config);
   const activities = createBatchActivities({ config, pool, hdfs: new Hdfs(config), cassandra });
   const pauseMs = config.LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS;
@@ -26,6 +34,7 @@ export async function runBatchWorker(): Promise<void> {
     taskQueue: config.BATCH_TASK_QUEUE,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
     activities,
+    maxConcurrentActivityTaskExecutions: config.BATCH_WORKER_ACTIVITIES,
     shutdownGraceTime: '30 seconds',
     ...(pauseMs !== undefined ? { interceptors: { activity: [activityPause(pauseMs)] } } : {}),
   });

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+import { FAILURE } from '../temporal/names.ts';
 import { DEFAULT_GROUP, fanOut, groupFiles, sumTotals } from './load-plan.ts';
 
 export interface HdfsToWarehouseInput {
@@ -97,7 +98,7 @@ const io = proxyActivities<BatchActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['ValidationFailed'],
+    nonRetryableErrorTypes: [FAILURE.validation],
   },
 });
 
@@ -109,7 +110,7 @@ const dbt = proxyActivities<BatchActivities>({
     backoffCoefficient: 2,
     maximumAttempts: 3,
     // A failing model or test fails the same way again.
-    nonRetryableErrorTypes: ['DbtFailed'],
+    nonRetryableErrorTypes: [FAILURE.dbt],
   },
 });
 

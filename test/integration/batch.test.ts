@@ -21,6 +21,7 @@ import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { SCHEDULE_ID } from '../../temporal/names.ts';
 import { ensureSchedule } from '../../temporal/schedule.ts';
+import { batchPoolSize } from '../../workers/batch-worker.ts';
 import type { HdfsToWarehouseInput, HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
   createTopics,
@@ -45,6 +46,7 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
   });
   const warehouse = iso.config.WAREHOUSE_SCHEMA;
   const pool = createPgPool(iso.config);
+  const workerPool = createPgPool(iso.config, batchPoolSize(iso.config));
   const cassandra = createCassandra(iso.config);
   let streaming: WorkerHandle;
   let client: Client;
@@ -107,7 +109,14 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       namespace: iso.config.TEMPORAL_NAMESPACE,
       taskQueue: iso.config.BATCH_TASK_QUEUE,
       workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-      activities: createBatchActivities({ config: iso.config, pool, hdfs: new Hdfs(iso.config), cassandra }),
+      // As workers/batch-worker.ts runs them: its own pool, sized for the activities it takes.
+      activities: createBatchActivities({
+        config: iso.config,
+        pool: workerPool,
+        hdfs: new Hdfs(iso.config),
+        cassandra,
+      }),
+      maxConcurrentActivityTaskExecutions: iso.config.BATCH_WORKER_ACTIVITIES,
     });
     running = worker.run();
   });
@@ -122,6 +131,7 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
     for (const s of [schema, warehouse, `${warehouse}_staging`, `${warehouse}_snapshots`])
       await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await pool.end();
+    await workerPool.end();
     await cassandra.shutdown();
   });
 
