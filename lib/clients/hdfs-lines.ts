@@ -3,7 +3,7 @@
 // so every line decodes whole.
 import type { Hdfs } from './hdfs.ts';
 
-export const LINE_RANGE_BYTES = 8 << 20;
+export const LINE_RANGE_BYTES = 2 << 20;
 
 /** What a range read needs: a file's size, and its bytes from an offset. */
 export interface RangeReader {
