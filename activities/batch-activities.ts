@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { FAILURE } from '../temporal/names.ts';
 import {
@@ -53,7 +54,7 @@ async function probe(service: string, fn: () => Promise<unknown>): Promise<Servi
     await fn();
     return { service, ok: true, detail: 'answers' };
   } catch (err) {
-    return { service, ok: false, detail: (err as Error).message.split('\n')[0] ?? 'error' };
+    return { service, ok: false, detail: errorMessage(err).split('\n')[0] ?? 'error' };
   }
 }
 

@@ -17,6 +17,7 @@ import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import { dlqTopic, loadConfig } from '../lib/config.ts';
 import { failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { dayHour, flattenEvent } from '../lib/events/flatten.ts';
 import { logpipeNodeArgs } from '../lib/node-args.ts';
 import { EventGenerator } from '../producers/generator.ts';
@@ -84,7 +85,7 @@ async function hammer(
           await fn();
         } catch (err) {
           errors++;
-          firstError ??= (err as Error).message;
+          firstError ??= errorMessage(err);
         }
         lat.push(performance.now() - t0);
       }
@@ -123,7 +124,7 @@ async function measure(
     try {
       await getOk(`${base}${endpoint}`);
     } catch (err) {
-      say(`first request failed: ${(err as Error).message}`);
+      say(`first request failed: ${errorMessage(err)}`);
     }
     const first = performance.now() - t0;
     const { lat, errors, firstError } = await hammer(() => getOk(`${base}${endpoint}`), clients, requests);
@@ -329,6 +330,6 @@ export async function dashboardBench(opts: {
     for (const s of [raw, wh, `${wh}_staging`, `${wh}_snapshots`])
       await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => {});
     await pool.end();
-    await cleanup(run, [keyspace]).catch((err) => say(`cleanup: ${(err as Error).message}`));
+    await cleanup(run, [keyspace]).catch((err) => say(`cleanup: ${errorMessage(err)}`));
   }
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { connectTemporal } from '../lib/clients/temporal.ts';
 import { loadConfig } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { SCHEDULE_ID } from '../temporal/names.ts';
 import { ensureSchedule } from '../temporal/schedule.ts';
 import type { HdfsToWarehouseResult } from '../workflows/hdfs-to-warehouse.ts';
@@ -47,7 +48,7 @@ export function registerBatch(program: Command): void {
         } catch (err) {
           // The workflow fails with its root cause: the step, the error type, dbt's nodes and log.
           const cause = (err as { cause?: { message?: string } }).cause?.message;
-          process.stderr.write(`run ${workflowId} failed: ${cause ?? (err as Error).message}\n`);
+          process.stderr.write(`run ${workflowId} failed: ${cause ?? errorMessage(err)}\n`);
           process.exitCode = 1;
         }
       });

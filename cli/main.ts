@@ -1,6 +1,7 @@
 // The `logpipe` command: the local stack, the pipeline, its environment and its tests.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { pbidsFor } from '../lib/powerbi.ts';
 import {
   allServices,
@@ -254,6 +255,6 @@ try {
     process.stderr.write(`logpipe: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`logpipe: ${(err as Error).message}\n`);
+  process.stderr.write(`logpipe: ${errorMessage(err)}\n`);
   process.exit(1);
 }

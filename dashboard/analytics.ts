@@ -3,6 +3,7 @@
 // quoted as an identifier.
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import type { TimeRange } from './params.ts';
 import { SwrCache } from './swr.ts';
 
@@ -47,7 +48,7 @@ export class Analytics {
     } catch (err) {
       // 42P01 undefined table, 3F000 undefined schema.
       const code = (err as { code?: string }).code;
-      if (code === '42P01' || code === '3F000') throw new MartsMissing(this.schema, (err as Error).message);
+      if (code === '42P01' || code === '3F000') throw new MartsMissing(this.schema, errorMessage(err));
       throw err;
     }
   }

@@ -11,6 +11,7 @@ import { createCassandra } from '../lib/clients/cassandra.ts';
 import { createKafka } from '../lib/clients/kafka.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import type { Config } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { Analytics, MartsMissing, warehouseSchema } from './analytics.ts';
 import { type Assets, buildAssets } from './assets.ts';
@@ -174,8 +175,8 @@ export async function startDashboard(
       if (err instanceof BadRequest)
         return send(res, 400, 'application/json', JSON.stringify({ error: err.message }));
       const status = err instanceof MartsMissing ? 503 : 502;
-      log.warn({ path: url.pathname, err: (err as Error).message }, 'request failed');
-      send(res, status, 'application/json', JSON.stringify({ error: (err as Error).message.split('\n')[0] }));
+      log.warn({ path: url.pathname, err: errorMessage(err) }, 'request failed');
+      send(res, status, 'application/json', JSON.stringify({ error: errorMessage(err).split('\n')[0] }));
     }
   });
   server.keepAliveTimeout = 30_000;
@@ -264,9 +265,8 @@ function liveTail(store: EventsStore, log: Logger) {
         if (mine.length) c.res.write(`event: events\ndata: ${JSON.stringify(mine)}\n\n`);
       }
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'live tail poll failed');
-      for (const c of clients)
-        c.res.write(`event: problem\ndata: ${JSON.stringify((err as Error).message)}\n\n`);
+      log.warn({ err: errorMessage(err) }, 'live tail poll failed');
+      for (const c of clients) c.res.write(`event: problem\ndata: ${JSON.stringify(errorMessage(err))}\n\n`);
     } finally {
       polling = false;
     }

@@ -2,6 +2,7 @@
 // idempotent producer, gzip compression, optional rate limit, progress and a summary, and a clean
 // stop (flush, then disconnect) when asked to.
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { errorMessage } from '../lib/errors.ts';
 
 export interface OutgoingMessage {
   key: string | null;
@@ -80,7 +81,7 @@ export async function publish(
       sent += messages.length;
     } catch (err) {
       failed += messages.length;
-      if (failed === messages.length) process.stderr.write(`publish failed: ${(err as Error).message}\n`);
+      if (failed === messages.length) process.stderr.write(`publish failed: ${errorMessage(err)}\n`);
     }
   };
   try {

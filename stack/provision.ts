@@ -3,6 +3,7 @@
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { errorMessage } from '../lib/errors.ts';
 import type { Progress } from './types.ts';
 
 export class ProvisionError extends Error {
@@ -39,7 +40,7 @@ export async function runLogged(
     await child;
   } catch (err) {
     throw new Error(
-      `${command} ${args.join(' ')} exited with an error (${(err as Error).message.split('\n')[0]})`,
+      `${command} ${args.join(' ')} exited with an error (${errorMessage(err).split('\n')[0]})`,
     );
   } finally {
     await new Promise((r) => log.end(r));

@@ -2,11 +2,12 @@
 // lib/worker-bundle.ts and run by plain node (no tsx loader in the process). A bad setting ends
 // the process with the message that names it, as the CLI does.
 import { ConfigError } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { runStreamingWorker } from './streaming-worker.ts';
 
 try {
   await runStreamingWorker();
 } catch (err) {
-  process.stderr.write(`logpipe: ${(err as Error).message}\n`);
+  process.stderr.write(`logpipe: ${errorMessage(err)}\n`);
   process.exit(err instanceof ConfigError ? 2 : 1);
 }

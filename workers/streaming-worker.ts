@@ -4,6 +4,7 @@ import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createKafka } from '../lib/clients/kafka.ts';
 import { dlqTopic, loadConfig } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { ensureTopic } from '../producers/publisher.ts';
 import { migrate } from './streaming/cassandra-schema.ts';
@@ -22,7 +23,7 @@ async function retryKafka(
     } catch (err) {
       const retriable = (err as { retriable?: boolean }).retriable === true;
       if (!retriable || attempt >= 30) throw err;
-      log.warn({ err: (err as Error).message, attempt }, `Kafka not ready while ${what}; retrying`);
+      log.warn({ err: errorMessage(err), attempt }, `Kafka not ready while ${what}; retrying`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -63,7 +64,7 @@ export async function runStreamingWorker(): Promise<void> {
       break;
     } catch (err) {
       if (attempt >= 30) throw err;
-      log.warn({ err: (err as Error).message, attempt }, 'Cassandra not ready; retrying');
+      log.warn({ err: errorMessage(err), attempt }, 'Cassandra not ready; retrying');
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
@@ -101,7 +102,7 @@ export async function runStreamingWorker(): Promise<void> {
       log.info('stopped cleanly');
       process.exit(0);
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'unclean stop');
+      log.error({ err: errorMessage(err) }, 'unclean stop');
       process.exit(1);
     }
   };

@@ -2,6 +2,7 @@
 // DataNode for reads and writes), as promises.
 import WebHDFS from 'webhdfs';
 import type { Config } from '../config.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface HdfsFileStatus {
   pathSuffix: string;
@@ -34,7 +35,7 @@ const call = <T>(fn: (cb: (err: Error | null, value?: T) => void) => unknown): P
 
 const isNotFound = (err: unknown) =>
   (err as { name?: string }).name === 'FileNotFoundException' ||
-  /not found|does not exist/i.test((err as Error).message);
+  /not found|does not exist/i.test(errorMessage(err));
 
 export class Hdfs {
   private readonly raw: RawClient;
@@ -120,7 +121,7 @@ export class Hdfs {
       await call((cb) => this.raw.writeFile(path, data, false, { overwrite: false }, cb));
       return true;
     } catch (err) {
-      if (/already exists/i.test((err as Error).message)) return false;
+      if (/already exists/i.test(errorMessage(err))) return false;
       throw err;
     }
   }

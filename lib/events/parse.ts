@@ -2,6 +2,7 @@
 // rejection with a reason. Pure: no I/O, so every path is unit-tested.
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
+import { errorMessage } from '../errors.ts';
 import { eventSchema, type LogEvent, SCHEMA_VERSION, unstorableString } from './schema.ts';
 
 export const REJECT_REASONS = [
@@ -112,7 +113,7 @@ export function parseEvent(
   try {
     value = JSON.parse(textValue);
   } catch (err) {
-    return { ok: false, reason: 'invalid_json', detail: (err as Error).message.slice(0, 200) };
+    return { ok: false, reason: 'invalid_json', detail: errorMessage(err).slice(0, 200) };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return {

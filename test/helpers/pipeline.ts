@@ -8,6 +8,7 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
 import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
+import { errorMessage } from '../../lib/errors.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
 import { ensureTopic, type OutgoingMessage, publish } from '../../producers/publisher.ts';
 
@@ -129,7 +130,7 @@ export async function cassandraEventIds(iso: Isolated): Promise<Map<string, numb
     } while (pageState);
     return counts;
   } catch (err) {
-    if (/unconfigured table|Keyspace .* does not exist/i.test((err as Error).message)) return new Map();
+    if (/unconfigured table|Keyspace .* does not exist/i.test(errorMessage(err))) return new Map();
     throw err;
   } finally {
     await client.shutdown();

@@ -9,6 +9,7 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Hdfs } from '../../lib/clients/hdfs.ts';
 import type { Config } from '../../lib/config.ts';
 import { dlqTopic } from '../../lib/config.ts';
+import { errorMessage } from '../../lib/errors.ts';
 import { type FlatEvent, flattenEvent } from '../../lib/events/flatten.ts';
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions, parseEvent } from '../../lib/events/parse.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -165,7 +166,7 @@ export class StreamWorker {
         return;
       } catch (err) {
         // A crash inside run() is reported by the CRASH event, which starts over by itself.
-        this.deps.log.warn({ err: (err as Error).message }, 'consumer restart failed');
+        this.deps.log.warn({ err: errorMessage(err) }, 'consumer restart failed');
         await this.consumer.disconnect().catch(() => {});
       }
     }
@@ -221,7 +222,7 @@ export class StreamWorker {
         this.deps.metrics.sinkErrors.inc({ sink });
         const delay = Math.min(15_000, 250 * 2 ** Math.min(attempt, 6));
         this.deps.log.warn(
-          { sink, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
+          { sink, attempt: attempt + 1, retryInMs: delay, err: errorMessage(err) },
           `${sink} write failed: pausing and retrying`,
         );
         for (let waited = 0; waited < delay; waited += 1000) {
@@ -450,7 +451,7 @@ export class StreamWorker {
         : st.processedEnd !== st.committedEnd;
       if (due)
         this.flush(partition).catch((err) =>
-          this.deps.log.warn({ partition, err: (err as Error).message }, 'roll failed'),
+          this.deps.log.warn({ partition, err: errorMessage(err) }, 'roll failed'),
         );
     }
   }
@@ -481,7 +482,7 @@ export class StreamWorker {
       [...this.states.keys()].map((p) =>
         this.flush(p).catch((err) => {
           uncommitted.push(p);
-          this.deps.log.error({ partition: p, err: (err as Error).message }, 'final roll or commit failed');
+          this.deps.log.error({ partition: p, err: errorMessage(err) }, 'final roll or commit failed');
         }),
       ),
     );
