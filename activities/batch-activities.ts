@@ -9,6 +9,7 @@ import type { Config } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { FAILURE } from '../temporal/names.ts';
+import { emptyTotals } from '../workflows/load-plan.ts';
 import {
   type CompactionResult,
   compactedDir,
@@ -238,16 +239,7 @@ export function createBatchActivities(deps: BatchDeps) {
     async loadFiles(files: FileLoad[], runId: string): Promise<LoadTotals> {
       const ctx = Context.current();
       const resumeFrom = (ctx.info.heartbeatDetails as { done?: number } | undefined)?.done ?? 0;
-      const totals: LoadTotals = {
-        files: 0,
-        skipped: 0,
-        lines: 0,
-        inserted: 0,
-        duplicate: 0,
-        rejected: 0,
-        perTable: {},
-        vanished: [],
-      };
+      const totals = emptyTotals();
       const add = (r: FileLoadResult) => {
         if (r.vanished) totals.vanished.push(r.path);
         totals.files++;
