@@ -11,8 +11,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
-# The install stamp ./logpipe checks, and the streaming worker's bundle, made while node_modules/
+# The install stamp ./logpipe checks, and the workers' bundles, made while node_modules/
 # is still writable (the processes run as `node`).
-RUN touch node_modules/.logpipe-installed && node --import tsx lib/worker-bundle.ts
+RUN touch node_modules/.logpipe-installed && node --import tsx lib/worker-bundle.ts all
 USER node
 ENTRYPOINT ["./logpipe"]

@@ -8,10 +8,12 @@
 // first for every record, since a crash after the last removal leaves the hour with no raw file to
 // list); an input set that changed (a late file) gives another name and is merged again, so nothing
 // is lost and nothing is doubled.
+
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Hdfs } from '../lib/clients/hdfs.ts';
 import { LINE_RANGE_BYTES, lineChunks } from '../lib/clients/hdfs-lines.ts';
+import { EventKeySet } from './event-key-set.ts';
 
 /** An event hour: its day (YYYY-MM-DD, UTC) and hour (0-23). */
 export interface HourKey {
@@ -47,33 +49,19 @@ export function compactionDdl(schema: string): string {
 }
 
 /**
- * What makes two lines the same event: the same event_id and event_type (an id that two types use
- * names two events, both kept, as the raw tables keep both); a line without an id is only the same
- * as an identical line.
+ * Whether `line` is the first copy of its event in `seen`, which it then joins. Two lines are the
+ * same event when they have the same event_id and event_type (an id that two types use names two
+ * events, both kept, as the raw tables keep both); a line without an id is only the same as an
+ * identical line.
  */
-export function lineKey(line: string): string {
+export function isFirstCopy(seen: EventKeySet, line: string): boolean {
   try {
     const e = JSON.parse(line) as { event_id?: unknown; event_type?: unknown };
-    return typeof e.event_id === 'string' ? `${String(e.event_type)}:${e.event_id}` : `line:${line}`;
+    if (typeof e.event_id === 'string') return seen.add(String(e.event_type), e.event_id, line);
   } catch {
-    return `line:${line}`;
+    // not JSON: the line is its own key
   }
-}
-
-/** Merges lines, keeping the first copy of each event (see lineKey). */
-export function mergeByEventId(texts: string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const text of texts) {
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const key = lineKey(line);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(line);
-    }
-  }
-  return out;
+  return seen.add('', undefined, line);
 }
 
 /** Lines in an HDFS file (read a range at a time), or undefined when it is missing. */
@@ -167,7 +155,7 @@ export async function compactHour(
   // Merged a range of lines at a time, written in parts: memory holds the ids of the hour (to
   // deduplicate) and one part, never the hour's text.
   const tmp = `${outDir}/_tmp-${name}`;
-  const seen = new Set<string>();
+  const seen = new EventKeySet();
   const written = createHash('sha256');
   let bytes = 0;
   let lines = 0;
@@ -188,9 +176,7 @@ export async function compactHour(
     for await (const chunk of lineChunks(hdfs, path)) {
       for (const line of chunk) {
         if (!line) continue;
-        const key = lineKey(line);
-        if (seen.has(key)) continue;
-        seen.add(key);
+        if (!isFirstCopy(seen, line)) continue;
         part.push(`${line}\n`);
         partBytes += line.length + 1;
         lines++;

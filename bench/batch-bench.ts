@@ -21,7 +21,7 @@ import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import { connectTemporal } from '../lib/clients/temporal.ts';
 import type { LogEvent } from '../lib/events/schema.ts';
-import { logpipeNodeArgs } from '../lib/node-args.ts';
+import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
 import { EventGenerator } from '../producers/generator.ts';
 import { postgresBinDir } from '../stack/postgres.ts';
 import { hourDir, rawFileName } from '../workers/streaming/raw-layout.ts';
@@ -219,7 +219,7 @@ async function readAndConvert(
 async function startBatchWorkers(run: BenchRun, count: number) {
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, logpipeNodeArgs(['worker', 'batch']), {
-      env: { ...run.env, LOG_LEVEL: 'warn' },
+      env: { ...run.env, ...logpipeNodeEnv(['worker', 'batch']), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     }),
   );
@@ -255,7 +255,12 @@ function peakRssMiB(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-export async function batchBench(n: number, workers = 1, spanHours = 10): Promise<BatchBenchResult> {
+export async function batchBench(
+  n: number,
+  workers = 1,
+  spanHours = 10,
+  keep = false,
+): Promise<BatchBenchResult> {
   const stamp = Date.now().toString(36);
   const run = benchRun('batch', {
     WAREHOUSE_RAW_SCHEMA: `bench_raw_${stamp}`,
@@ -360,7 +365,9 @@ export async function batchBench(n: number, workers = 1, spanHours = 10): Promis
     await rm(dir, { recursive: true, force: true });
     const pool = createPgPool(run.config);
     const wh = run.config.WAREHOUSE_SCHEMA;
-    for (const s of [run.config.WAREHOUSE_RAW_SCHEMA, wh, `${wh}_staging`, `${wh}_snapshots`, copySchema])
+    const warehouse = [run.config.WAREHOUSE_RAW_SCHEMA, wh, `${wh}_staging`, `${wh}_snapshots`];
+    if (keep) say(`kept schemas ${warehouse.join(', ')} (drop them with DROP SCHEMA ... CASCADE)`);
+    for (const s of keep ? [copySchema] : [...warehouse, copySchema])
       await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => {});
     await pool.end();
     await cleanup(run, []);

@@ -174,14 +174,23 @@ export function registerBench(program: Command): void {
     .option('--events <n>', 'events in raw HDFS files', String(DEFAULT_SIZES.batch.events))
     .option('--workers <n>', 'batch worker processes sharing the runs', '1')
     .option('--span-hours <n>', 'hours the events span (1: one hour of N events)', '10')
+    .option('--keep', "keep the bench's warehouse schemas afterwards, to inspect its plans and marts")
     .option('--json', 'last line: one JSON object')
-    .action(async (opts: { events: string; workers: string; spanHours: string; json?: boolean }) => {
-      const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
-      const workers = whole('--workers')(opts.workers);
-      const spanHours = whole('--span-hours')(opts.spanHours);
-      const r = await quietly(loadConfig(), () => batchBench(n, workers, spanHours));
-      emit(r, opts.json, batchBenchLines(r));
-    });
+    .action(
+      async (opts: {
+        events: string;
+        workers: string;
+        spanHours: string;
+        keep?: boolean;
+        json?: boolean;
+      }) => {
+        const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
+        const workers = whole('--workers')(opts.workers);
+        const spanHours = whole('--span-hours')(opts.spanHours);
+        const r = await quietly(loadConfig(), () => batchBench(n, workers, spanHours, opts.keep === true));
+        emit(r, opts.json, batchBenchLines(r));
+      },
+    );
   bench
     .command('latency')
     .description('produce-to-readable latency in Cassandra at a steady rate')

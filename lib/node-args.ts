@@ -1,24 +1,28 @@
-// Node flags for logpipe's long-running processes. The streaming worker runs from its own bundle
-// with plain node, its heap capped so that V8 collects before the process grows past its memory
-// budget (its buffers are bounded anyway); every other command runs cli/main.ts through tsx.
+// Node flags for logpipe's long-running processes. The workers run from their own bundles with
+// plain node; the streaming worker's heap is capped so that V8 collects before the process grows
+// past its memory budget (its buffers are bounded anyway). Every other command runs cli/main.ts
+// through tsx.
 import { join } from 'node:path';
 import { repoRoot } from './config.ts';
-import { streamingWorkerBundle } from './worker-bundle.ts';
+import { type WorkerKind, workerBundle } from './worker-bundle.ts';
 
 export const WORKER_HEAP_MIB = 256;
 
-const isStreamingWorker = (args: string[]) =>
-  args[0] === 'worker' && args[1] === 'stream' && args.length === 2;
+/** The worker `logpipe <args>` runs, if it is `worker stream` or `worker batch`. */
+const workerOf = (args: string[]): WorkerKind | undefined =>
+  args[0] === 'worker' && args.length === 2 && (args[1] === 'stream' || args[1] === 'batch')
+    ? args[1]
+    : undefined;
 
 /**
- * Environment for `logpipe <args>`, as the ./logpipe script sets it. The streaming worker's many
+ * Environment for `logpipe <args>`, as the ./logpipe script sets it. A worker's many
  * short-lived buffers (fetches, CQL frames, HDFS bodies) fragment glibc's heap: measured at idle,
  * 170 MB resident in the brk heap for a 62 MiB V8 heap. Two arenas and mmap for blocks of 128 KiB
  * and up give the memory back (bench stream: 304 -> 252 MiB RSS while draining, CPU unchanged).
  * A value already set in the environment wins.
  */
 export function logpipeNodeEnv(args: string[]): Record<string, string> {
-  if (!isStreamingWorker(args)) return {};
+  if (!workerOf(args)) return {};
   return {
     MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
@@ -27,7 +31,9 @@ export function logpipeNodeEnv(args: string[]): Record<string, string> {
 
 /** node arguments to run `logpipe <args>`, as the ./logpipe script does. */
 export function logpipeNodeArgs(args: string[]): string[] {
-  if (isStreamingWorker(args)) return [`--max-old-space-size=${WORKER_HEAP_MIB}`, streamingWorkerBundle()];
+  const worker = workerOf(args);
+  if (worker === 'stream') return [`--max-old-space-size=${WORKER_HEAP_MIB}`, workerBundle('stream')];
+  if (worker === 'batch') return [workerBundle('batch')];
   return [
     '--import',
     `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,

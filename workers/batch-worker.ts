@@ -1,6 +1,5 @@
 // Entry point of the batch worker process: `./logpipe worker batch`. A Temporal worker on task
 // queue `batch`; several may run at once. SIGTERM stops polling and lets running activities finish.
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch-activities.ts';
 import { createCassandra } from '../lib/clients/cassandra.ts';
@@ -9,6 +8,7 @@ import { createPgPool } from '../lib/clients/postgres.ts';
 import { type Config, loadConfig } from '../lib/config.ts';
 import { activityPause } from '../lib/failpoints.ts';
 import { createLogger } from '../lib/log.ts';
+import { prebuiltWorkflowBundle } from '../lib/workflow-bundle.ts';
 
 /**
  * PostgreSQL connections a batch worker needs: a load group holds two (two files load at once,
@@ -27,12 +27,14 @@ export async function runBatchWorker(): Promise<void> {
   const pauseMs = config.LOGPIPE_FAILPOINT_ACTIVITY_PAUSE_MS;
   if (pauseMs !== undefined)
     log.warn({ pauseMs }, 'test failpoint on: the first attempt of every activity waits before it runs');
+  // Bundled in a child process: webpack in this one would set its peak memory (lib/workflow-bundle.ts).
+  const codePath = await prebuiltWorkflowBundle(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BATCH_TASK_QUEUE,
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowBundle: { codePath },
     activities,
     maxConcurrentActivityTaskExecutions: config.BATCH_WORKER_ACTIVITIES,
     shutdownGraceTime: '30 seconds',

@@ -211,6 +211,36 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       assert.deepEqual(idle.dbt.models, []);
     }
 
+    // Not-null is carried by PostgreSQL on the incremental models, for old rows and new: a null
+    // written behind dbt's back is refused (not_null_violation), where a test of new rows would
+    // not see it.
+    const notNull = await pool.query<{ relname: string; attname: string }>(
+      `SELECT c.relname, a.attname FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY($1) AND c.relkind = 'r' AND a.attnum > 0 AND a.attnotnull`,
+      [[warehouse, `${warehouse}_staging`]],
+    );
+    const has = new Set(notNull.rows.map((r) => `${r.relname}.${r.attname}`));
+    for (const column of [
+      'stg_search_events.event_id',
+      'stg_order_complete_events.order_id',
+      'stg_order_failed_events.user_id',
+      'int_entities_seen.entity_id',
+      'fact_events.event_type',
+      'fact_events.user_id',
+      'fact_orders.product_version_key',
+      'fact_sessions.session_id',
+      'revenue_daily.category',
+      'error_rates_hourly.error_code',
+    ])
+      assert.ok(has.has(column), `${column} is NOT NULL in PostgreSQL`);
+    await assert.rejects(
+      pool.query(
+        `UPDATE ${warehouse}.fact_events SET user_id = NULL WHERE event_id = (SELECT min(event_id) FROM ${warehouse}.fact_events)`,
+      ),
+      (err: Error & { code?: string }) => err.code === '23502',
+    );
+
     // An old row of fact_events broken behind dbt's back: builds with new rows do not read it again.
     const broken = await pool.query<{ event_id: string; level: string }>(
       `SELECT event_id, level FROM ${warehouse}.fact_events ORDER BY event_id LIMIT 1`,

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeByEventId } from '../../activities/compact-hour.ts';
+import { isFirstCopy } from '../../activities/compact-hour.ts';
+import { EventKeySet } from '../../activities/event-key-set.ts';
 import { refusedRow } from '../../activities/load-file.ts';
 import { csvLine, splitLines } from '../../activities/rows.ts';
 import { EventGenerator } from '../../producers/generator.ts';
+
+/** The lines of `texts` compaction keeps, in order, as its streaming merge does. */
+const merged = (texts: string[]) => {
+  const seen = new EventKeySet();
+  return texts.flatMap((t) => t.split('\n')).filter((line) => line && isFirstCopy(seen, line));
+};
 
 describe('compaction and row mapping', () => {
   it('merges files keeping one copy per event_id, in first-seen order', () => {
     const a = ['{"event_id":"1","n":1}', '{"event_id":"2","n":2}'].join('\n');
     const b = ['{"event_id":"2","n":2}', '{"event_id":"3","n":3}', ''].join('\n');
-    assert.deepEqual(mergeByEventId([a, b]), [
+    assert.deepEqual(merged([a, b]), [
       '{"event_id":"1","n":1}',
       '{"event_id":"2","n":2}',
       '{"event_id":"3","n":3}',
@@ -19,7 +26,12 @@ describe('compaction and row mapping', () => {
   it('keeps two events of different types that share an id', () => {
     const a = '{"event_id":"1","event_type":"search"}';
     const b = '{"event_id":"1","event_type":"purchase"}';
-    assert.deepEqual(mergeByEventId([`${a}\n${b}`, a]), [a, b]);
+    assert.deepEqual(merged([`${a}\n${b}`, a]), [a, b]);
+  });
+
+  it('keeps lines that are not JSON or have no id once each, byte for byte', () => {
+    const lines = ['not json', '{"n":1}', 'not json', '{"n":1}', '{"n": 1}', 'null', '3', 'null'];
+    assert.deepEqual(merged([lines.join('\n')]), ['not json', '{"n":1}', '{"n": 1}', 'null', '3']);
   });
 
   it('quotes CSV fields so commas, quotes, backslashes and newlines survive COPY, and writes NULL as empty', () => {

@@ -1,50 +1,80 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../lib/config.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
-import { streamingWorkerBundle } from '../../lib/worker-bundle.ts';
+import { type WorkerKind, workerBundle } from '../../lib/worker-bundle.ts';
+import { prebuiltWorkflowBundle } from '../../lib/workflow-bundle.ts';
 
-describe('the streaming worker bundle', () => {
-  it('lives in node_modules so that packages resolve and repoRoot is still the repository', () => {
-    const path = streamingWorkerBundle();
-    assert.equal(basename(dirname(path)), 'node_modules');
-    assert.equal(resolve(dirname(path), '..'), repoRoot);
-    assert.match(basename(path), /^\.logpipe-streaming-worker-[0-9a-f]{12}\.mjs$/);
-    // Same sources, same file: concurrent starts agree on one path.
-    assert.equal(streamingWorkerBundle(), path);
-    const js = readFileSync(path, 'utf8');
-    // The CLI and the tsx loader are not in the worker's process.
-    assert.doesNotMatch(js, /from ["']commander["']/);
-    assert.doesNotMatch(js, /tsx/);
-    assert.match(js, /from ["']kafkajs["']/);
-  });
+const NAMES: Record<WorkerKind, string> = { stream: 'streaming-worker', batch: 'batch-worker' };
 
-  it('is what logpipeNodeArgs runs for `worker stream`, with the heap cap', () => {
-    const args = logpipeNodeArgs(['worker', 'stream']);
-    assert.equal(args.length, 2);
-    assert.match(args[0] ?? '', /^--max-old-space-size=\d+$/);
-    assert.equal(args[1], streamingWorkerBundle());
-    // glibc's arenas are tuned for the worker only, and a value the user set wins.
-    assert.equal(
-      logpipeNodeEnv(['worker', 'stream']).MALLOC_MMAP_THRESHOLD_,
-      process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
-    );
-    assert.deepEqual(logpipeNodeEnv(['worker', 'batch']), {});
-    // Any other command goes through the CLI.
-    assert.ok(logpipeNodeArgs(['worker', 'batch']).some((a) => a.endsWith('cli/main.ts')));
-  });
-
-  it('run by plain node, stops on a bad setting with a message that names it', () => {
-    const run = spawnSync(process.execPath, [streamingWorkerBundle()], {
-      env: { ...process.env, KAFKA_PARTITIONS: 'abc', STREAM_BUFFER_MAX_BYTES: '12' },
-      encoding: 'utf8',
-      timeout: 60_000,
+for (const kind of ['stream', 'batch'] as const) {
+  describe(`the ${kind} worker bundle`, () => {
+    it('lives in node_modules so that packages resolve and repoRoot is still the repository', () => {
+      const path = workerBundle(kind);
+      assert.equal(basename(dirname(path)), 'node_modules');
+      assert.equal(resolve(dirname(path), '..'), repoRoot);
+      assert.match(basename(path), new RegExp(`^\\.logpipe-${NAMES[kind]}-[0-9a-f]{12}\\.mjs$`));
+      // Same sources, same file: concurrent starts agree on one path.
+      assert.equal(workerBundle(kind), path);
+      const js = readFileSync(path, 'utf8');
+      // The CLI and the tsx loader are not in the worker's process.
+      assert.doesNotMatch(js, /from ["']commander["']/);
+      assert.doesNotMatch(js, /from ["']tsx/);
+      assert.match(js, kind === 'stream' ? /from ["']kafkajs["']/ : /from ["']@temporalio\/worker["']/);
     });
-    assert.equal(run.status, 2, run.stderr);
-    assert.match(run.stderr, /KAFKA_PARTITIONS=/);
-    assert.match(run.stderr, /STREAM_BUFFER_MAX_BYTES=/);
+
+    it('is what logpipeNodeArgs runs, with glibc tuned and a value the user set winning', () => {
+      const args = logpipeNodeArgs(['worker', kind]);
+      assert.equal(args.at(-1), workerBundle(kind));
+      // Only the streaming worker has a heap cap.
+      assert.deepEqual(
+        args.slice(0, -1).map((a) => a.replace(/\d+$/, 'N')),
+        kind === 'stream' ? ['--max-old-space-size=N'] : [],
+      );
+      assert.equal(
+        logpipeNodeEnv(['worker', kind]).MALLOC_MMAP_THRESHOLD_,
+        process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+      );
+    });
+
+    it('run by plain node, stops on a bad setting with a message that names it', () => {
+      const run = spawnSync(process.execPath, [workerBundle(kind)], {
+        env: { ...process.env, KAFKA_PARTITIONS: 'abc', BATCH_WORKER_ACTIVITIES: '0' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /KAFKA_PARTITIONS=/);
+      assert.match(run.stderr, /BATCH_WORKER_ACTIVITIES=/);
+    });
+  });
+}
+
+describe('any other command', () => {
+  it('goes through the CLI with no worker tuning', () => {
+    assert.ok(logpipeNodeArgs(['produce', '--count', '1']).some((a) => a.endsWith('cli/main.ts')));
+    assert.ok(logpipeNodeArgs(['worker', 'batch', '--help']).some((a) => a.endsWith('cli/main.ts')));
+    assert.deepEqual(logpipeNodeEnv(['dashboard']), {});
+  });
+});
+
+describe('the workflow bundle', () => {
+  it('is built in a child process into the data dir, named by its content, with every workflow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logpipe-wf-bundle-'));
+    try {
+      const path = await prebuiltWorkflowBundle({ LOGPIPE_DATA_DIR: dir });
+      assert.equal(dirname(path), join(dir, 'bundles'));
+      assert.match(basename(path), /^workflows-[0-9a-f]{12}\.js$/);
+      const js = readFileSync(path, 'utf8');
+      assert.match(js, /hdfsToWarehouse/);
+      // Rebuilt from the same sources: the same file.
+      assert.equal(await prebuiltWorkflowBundle({ LOGPIPE_DATA_DIR: dir }), path);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

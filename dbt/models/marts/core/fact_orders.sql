@@ -6,6 +6,7 @@
         {'columns': ['order_line_key'], 'unique': True},
         {'columns': ['_loaded_at']},
         {'columns': ['order_date']},
+        {'columns': ['order_id']},
     ],
 ) }}
 
