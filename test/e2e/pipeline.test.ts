@@ -57,15 +57,15 @@ let catalogue: BadInput[] = [];
 const goldenErrors = new Map<string, LogEvent>();
 // The golden fixture completes order_381920 twice (a client retry): a data-quality warning.
 const EXPECTED_WARNINGS = [{ name: 'assert_completed_order_once', failures: 1 }];
-const testsPassOrWarn = (run: HdfsToWarehouseResult) => {
+const testsPassOrWarn = (run: HdfsToWarehouseResult, warnings = EXPECTED_WARNINGS) => {
   assert.ok(run.dbt);
   const notPassed = run.dbt.tests.filter((t) => t.status !== 'pass');
   assert.deepEqual(
     notPassed.map((t) => [t.name, t.status, t.failures]),
-    EXPECTED_WARNINGS.map((w) => [w.name, 'warn', w.failures]),
+    warnings.map((w) => [w.name, 'warn', w.failures]),
     'every dbt test passes but the warning about the source data',
   );
-  assert.deepEqual(run.dbt.warnings, EXPECTED_WARNINGS);
+  assert.deepEqual(run.dbt.warnings, warnings);
 };
 const deadLettered = () => catalogue.filter((c) => c.expect.kind === 'dead-letter');
 
@@ -339,7 +339,8 @@ describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, (
     assert.equal(firstRun.load.inserted, expected.size, 'every accepted event inserted once');
     assert.ok(firstRun.dbt);
     assert.ok(firstRun.dbt.models.length > 10 && firstRun.dbt.models.every((m) => m.status === 'success'));
-    assert.ok(firstRun.dbt.tests.length > 100);
+    // Generic and singular tests; not-null on the incremental models is PostgreSQL's (NOT NULL).
+    assert.ok(firstRun.dbt.tests.length > 60, `${firstRun.dbt.tests.length} tests`);
     testsPassOrWarn(firstRun);
     assert.ok(firstRun.catalog.users >= 2000 && firstRun.catalog.products >= 10_000);
   });
@@ -385,8 +386,11 @@ describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, (
       second.compacted.some((c) => c.hour === hour),
       `the late hour ${hour} compacted again with its earlier file`,
     );
-    // The warning does not stop the warehouse: the next run succeeds and reports it again.
-    testsPassOrWarn(second);
+    // The warning did not stop the warehouse: the next run succeeds. A build with new rows checks
+    // the orders that got rows (the late events), so the old double completion is reported again
+    // only by a full sweep, which tests every row.
+    assert.ok(second.dbt?.tests.some((t) => t.name === 'assert_completed_order_once'));
+    testsPassOrWarn(second, second.dbt?.testsSince ? [] : EXPECTED_WARNINGS);
   });
 
   it('every store agrees with what was produced', async () => {
