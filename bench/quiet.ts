@@ -24,11 +24,27 @@ async function pauseSchedule(config: Config): Promise<(() => Promise<void>) | un
     return undefined;
   }
   if (!before.state.paused) await handle.pause('paused while logpipe bench runs');
-  // A run the schedule started before the pause finishes first: it would share the machine.
+  // A run the schedule started before the pause finishes first: it would share the machine. A run
+  // that no batch worker polls for (its workers were stopped) cannot: it is named, not waited for.
   for (let waited = 0; waited < 600_000; waited += 2000) {
     const d = await handle.describe();
-    if (!d.info.runningActions.length) break;
-    if (waited === 0) say('waiting for the scheduled batch run in progress to finish');
+    const running = d.info.runningActions[0]?.workflow.workflowId;
+    if (!running) break;
+    if (waited === 0) {
+      const queue = await client.workflowService.describeTaskQueue({
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: { name: config.BATCH_TASK_QUEUE },
+        taskQueueType: 2, // activity pollers: one per batch worker process
+      });
+      if (!queue.pollers?.length) {
+        say(
+          `scheduled run ${running} is open but no batch worker polls ${config.BATCH_TASK_QUEUE}: not waiting for it ` +
+            `(to end it: temporal workflow terminate -w ${running} --reason stale)`,
+        );
+        break;
+      }
+      say(`waiting for the scheduled batch run in progress (${running}) to finish`);
+    }
     await new Promise((r) => setTimeout(r, 2000));
   }
   return async () => {
