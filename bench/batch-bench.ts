@@ -19,7 +19,7 @@ import { columnsOf, schemaDdl, TABLE_OF } from '../activities/warehouse-schema.t
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
-import { connectTemporal } from '../lib/clients/temporal.ts';
+import { connectTemporal, queuePollers } from '../lib/clients/temporal.ts';
 import type { LogEvent } from '../lib/events/schema.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
 import { EventGenerator } from '../producers/generator.ts';
@@ -230,13 +230,14 @@ async function startBatchWorkers(run: BenchRun, count: number) {
   };
   const client = await connectTemporal(run.config);
   for (let i = 0; i < 240; i++) {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: run.config.TEMPORAL_NAMESPACE,
-      taskQueue: { name: run.config.BATCH_TASK_QUEUE },
-      taskQueueType: 2, // activity pollers: one per worker process
-    });
-    if ((res.pollers?.length ?? 0) >= count)
-      return { stop, client, pids: children.map((c) => c.pid as number) };
+    // Activity pollers: one per worker process.
+    const pollers = await queuePollers(
+      client,
+      run.config.TEMPORAL_NAMESPACE,
+      run.config.BATCH_TASK_QUEUE,
+      'activity',
+    );
+    if (pollers.length >= count) return { stop, client, pids: children.map((c) => c.pid as number) };
     await sleep(500);
   }
   for (const c of children) c.kill('SIGKILL');

@@ -10,7 +10,7 @@ import { SCHEDULE_ID } from '../temporal/names.ts';
 const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 async function pauseSchedule(config: Config): Promise<(() => Promise<void>) | undefined> {
-  const { connectTemporal } = await import('../lib/clients/temporal.ts');
+  const { connectTemporal, queuePollers } = await import('../lib/clients/temporal.ts');
   let client: Awaited<ReturnType<typeof connectTemporal>>;
   try {
     client = await connectTemporal(config);
@@ -31,12 +31,13 @@ async function pauseSchedule(config: Config): Promise<(() => Promise<void>) | un
     const running = d.info.runningActions[0]?.workflow.workflowId;
     if (!running) break;
     if (waited === 0) {
-      const queue = await client.workflowService.describeTaskQueue({
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: { name: config.BATCH_TASK_QUEUE },
-        taskQueueType: 2, // activity pollers: one per batch worker process
-      });
-      if (!queue.pollers?.length) {
+      const pollers = await queuePollers(
+        client,
+        config.TEMPORAL_NAMESPACE,
+        config.BATCH_TASK_QUEUE,
+        'activity',
+      );
+      if (!pollers.length) {
         say(
           `scheduled run ${running} is open but no batch worker polls ${config.BATCH_TASK_QUEUE}: not waiting for it ` +
             `(to end it: temporal workflow terminate -w ${running} --reason stale)`,

@@ -1,4 +1,4 @@
-import { connectTemporal } from '../lib/clients/temporal.ts';
+import { connectTemporal, queuePollers } from '../lib/clients/temporal.ts';
 import { repoRoot } from '../lib/config.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
 import { httpJson } from '../stack/net.ts';
@@ -45,12 +45,13 @@ export function pipelineProcesses(options: PipelineOptions): ServiceDef[] {
       try {
         const client = await connectTemporal(ctx.config);
         try {
-          const res = await client.workflowService.describeTaskQueue({
-            namespace: ctx.config.TEMPORAL_NAMESPACE,
-            taskQueue: { name: ctx.config.BATCH_TASK_QUEUE },
-            taskQueueType: 1, // workflow tasks
-          });
-          return (res.pollers?.length ?? 0) > 0;
+          const pollers = await queuePollers(
+            client,
+            ctx.config.TEMPORAL_NAMESPACE,
+            ctx.config.BATCH_TASK_QUEUE,
+            'workflow',
+          );
+          return pollers.length > 0;
         } finally {
           await client.connection.close();
         }

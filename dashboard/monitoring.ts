@@ -6,7 +6,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type cassandraDriver from 'cassandra-driver';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { connectTemporal } from '../lib/clients/temporal.ts';
+import { connectTemporal, queuePollers } from '../lib/clients/temporal.ts';
 import { type Config, dlqTopic } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import { BATCH_WORKFLOW_TYPE, SCHEDULE_ID } from '../temporal/names.ts';
@@ -254,14 +254,9 @@ export class Monitoring {
       }),
       probe('batch-worker', async () => {
         const client = await this.temporalClient();
-        const res = await client.workflowService.describeTaskQueue({
-          namespace: c.TEMPORAL_NAMESPACE,
-          taskQueue: { name: c.BATCH_TASK_QUEUE },
-          taskQueueType: 1,
-        });
-        const pollers = res.pollers ?? [];
+        const pollers = await queuePollers(client, c.TEMPORAL_NAMESPACE, c.BATCH_TASK_QUEUE, 'workflow');
         if (!pollers.length) throw new Error(`no worker polls task queue ${c.BATCH_TASK_QUEUE}`);
-        return { taskQueue: c.BATCH_TASK_QUEUE, pollers: pollers.map((p) => p.identity) };
+        return { taskQueue: c.BATCH_TASK_QUEUE, pollers };
       }),
     ]);
   }

@@ -5,12 +5,11 @@
 // module's folder) is the repository again. The name carries a hash of the content, so concurrent
 // starts agree. Run directly (`node --import tsx lib/worker-bundle.ts [stream|batch|all]`), it
 // writes the bundle(s) and prints the path(s).
-import { createHash } from 'node:crypto';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { repoRoot } from './config.ts';
+import { writeNamedByContent } from './content-file.ts';
 
 export type WorkerKind = 'stream' | 'batch';
 
@@ -34,17 +33,8 @@ export function workerBundle(kind: WorkerKind): string {
   });
   const js = out.outputFiles[0];
   if (!js) throw new Error(`esbuild produced no ${NAME[kind]} bundle`);
-  const hash = createHash('sha256').update(js.contents).digest('hex').slice(0, 12);
-  const path = join(repoRoot, 'node_modules', `.logpipe-${NAME[kind]}-${hash}.mjs`);
-  if (!existsSync(path)) {
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, js.contents);
-    renameSync(tmp, path);
-  }
-  return path;
+  return writeNamedByContent(join(repoRoot, 'node_modules'), `.logpipe-${NAME[kind]}-`, '.mjs', js.contents);
 }
-
-export const streamingWorkerBundle = () => workerBundle('stream');
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const which = process.argv[2] ?? 'stream';

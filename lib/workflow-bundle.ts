@@ -3,11 +3,11 @@
 // to about 490 MiB before it ran a single activity, and left it 400 MiB resident. The child writes
 // the bundle under the data dir with a hash of its content in the name and prints the path; the
 // worker loads it with `workflowBundle: { codePath }`. The child runs lib/build-workflow-bundle.ts.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type Config, repoRoot } from './config.ts';
+import { writeNamedByContent } from './content-file.ts';
 
 /** Bundles workflows/index.ts into `dir`; returns the bundle's path. Runs webpack: call it in a child. */
 export async function writeWorkflowBundle(dir: string): Promise<string> {
@@ -17,15 +17,7 @@ export async function writeWorkflowBundle(dir: string): Promise<string> {
     // stdout carries the path only; webpack's warnings and errors go to stderr.
     logger: new DefaultLogger('WARN', (e) => process.stderr.write(`[workflow bundle] ${e.message}\n`)),
   });
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `workflows-${hash}.js`);
-  if (!existsSync(path)) {
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, path);
-  }
-  return path;
+  return writeNamedByContent(dir, 'workflows-', '.js', code);
 }
 
 /** Where the worker of this environment keeps its workflow bundles. */

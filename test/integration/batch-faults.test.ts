@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
-import { connectTemporal } from '../../lib/clients/temporal.ts';
+import { connectTemporal, queuePollers } from '../../lib/clients/temporal.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
@@ -340,12 +340,12 @@ describe('two batch workers share one run, and one of them is killed', () => {
       await waitFor(
         'both workers polling for activities',
         async () => {
-          const res = await client.workflowService.describeTaskQueue({
-            namespace: iso.config.TEMPORAL_NAMESPACE,
-            taskQueue: { name: iso.config.BATCH_TASK_QUEUE },
-            taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
-          });
-          const pollers = (res.pollers ?? []).map((p) => String(p.identity));
+          const pollers = await queuePollers(
+            client,
+            iso.config.TEMPORAL_NAMESPACE,
+            iso.config.BATCH_TASK_QUEUE,
+            'activity',
+          );
           return [a, b].every((w) => pollers.some((p) => p.startsWith(idOf(w)))) ? true : undefined;
         },
         120_000,
