@@ -3,22 +3,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type cassandraDriver from 'cassandra-driver';
 import type pg from 'pg';
-import type { Hdfs } from '../lib/clients/hdfs.ts';
+import type { HdfsStore } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { type HourKey, hourClosedBefore, hourFolder, hourKey } from '../lib/hdfs-layout.ts';
 import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { emptyTotals } from '../workflows/load-plan.ts';
-import {
-  type CompactionResult,
-  compactedDir,
-  finishPendingCompactions,
-  type HourKey,
-  hourKey,
-  hourStartMs,
-  compactHour as mergeHour,
-} from './compact-hour.ts';
+import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listHourFiles, listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
@@ -28,7 +21,7 @@ import { schemaDdl, warehouseLock } from './warehouse-schema.ts';
 export interface BatchDeps {
   config: Config;
   pool: pg.Pool;
-  hdfs: Hdfs;
+  hdfs: HdfsStore;
   cassandra: cassandraDriver.Client;
 }
 
@@ -189,7 +182,7 @@ export function createBatchActivities(deps: BatchDeps) {
         const closedBefore = Date.now() - config.COMPACT_GRACE_MINUTES * 60_000;
         const hours = new Map<string, HourKey>();
         for (const f of raw) {
-          if (hourStartMs(f.dt, f.hour) + 3_600_000 > closedBefore) continue; // still open: loaded as is
+          if (!hourClosedBefore(f, closedBefore)) continue; // still open: loaded as is
           hours.set(hourKey(f.dt, f.hour), { dt: f.dt, hour: f.hour });
         }
         const pending = await pool.query<{ dt: string; hour: number }>(
@@ -210,8 +203,8 @@ export function createBatchActivities(deps: BatchDeps) {
       return beating(() =>
         exclusively(pool, `logpipe-compaction:${RAW_SCHEMA}:${hourKey(target.dt, target.hour)}`, async () => {
           await finishPendingCompactions(hdfs, pool, RAW_SCHEMA, target);
-          const outDir = compactedDir(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
-          const rawDir = compactedDir(config.HDFS_RAW_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
+          const outDir = hourFolder(config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
+          const rawDir = hourFolder(config.HDFS_RAW_ROOT, config.KAFKA_TOPIC, target.dt, target.hour);
           const raw = await listHourFiles(hdfs, rawDir);
           if (!raw.length) return null;
           const inputs = [...raw, ...(await listHourFiles(hdfs, outDir))];

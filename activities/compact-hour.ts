@@ -11,24 +11,14 @@
 
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Hdfs } from '../lib/clients/hdfs.ts';
-import { LINE_RANGE_BYTES, lineChunks } from '../lib/clients/hdfs-lines.ts';
+import type { HdfsStore } from '../lib/clients/hdfs.ts';
+import { byteRanges, lineChunks } from '../lib/clients/hdfs-lines.ts';
+import { compactedFileName, type HourKey, temporaryName } from '../lib/hdfs-layout.ts';
 import { EventKeySet } from './event-key-set.ts';
-
-/** An event hour: its day (YYYY-MM-DD, UTC) and hour (0-23). */
-export interface HourKey {
-  dt: string;
-  hour: number;
-}
 
 export interface HourToCompact extends HourKey {
   inputs: string[];
 }
-
-/** `YYYY-MM-DDTHH`, the hour's name in results and locks. */
-export const hourKey = (dt: string, hour: number) => `${dt}T${String(hour).padStart(2, '0')}`;
-
-export const hourStartMs = (dt: string, hour: number) => Date.parse(`${hourKey(dt, hour)}:00:00Z`);
 
 export interface CompactionResult {
   dt: string;
@@ -38,9 +28,6 @@ export interface CompactionResult {
   output: string;
   resumed: boolean;
 }
-
-export const compactedDir = (root: string, topic: string, dt: string, hour: number) =>
-  `${root}/${topic}/dt=${dt}/hour=${String(hour).padStart(2, '0')}`;
 
 export function compactionDdl(schema: string): string {
   return `CREATE TABLE IF NOT EXISTS ${schema}.compactions (
@@ -65,7 +52,7 @@ export function isFirstCopy(seen: EventKeySet, line: string): boolean {
 }
 
 /** Lines in an HDFS file (read a range at a time), or undefined when it is missing. */
-async function linesIn(hdfs: Hdfs, path: string): Promise<number | undefined> {
+async function linesIn(hdfs: HdfsStore, path: string): Promise<number | undefined> {
   if (!(await hdfs.stat(path))) return undefined;
   let n = 0;
   for await (const chunk of lineChunks(hdfs, path)) for (const line of chunk) if (line) n++;
@@ -73,17 +60,14 @@ async function linesIn(hdfs: Hdfs, path: string): Promise<number | undefined> {
 }
 
 /** The size and SHA-256 of an HDFS file, read a range at a time. */
-async function digestOf(hdfs: Hdfs, path: string): Promise<{ bytes: number; sha256: string }> {
-  const status = await hdfs.stat(path);
-  if (!status) throw new Error(`HDFS file ${path} not found`);
+async function digestOf(hdfs: HdfsStore, path: string): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
-  for (let offset = 0; offset < status.length; ) {
-    const range = await hdfs.readRange(path, offset, Math.min(LINE_RANGE_BYTES, status.length - offset));
-    if (!range.length) break;
+  let bytes = 0;
+  for await (const range of byteRanges(hdfs, path)) {
     hash.update(range);
-    offset += range.length;
+    bytes += range.length;
   }
-  return { bytes: status.length, sha256: hash.digest('hex') };
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** Output is written in appends of about this size: the merge holds one such part at a time. */
@@ -91,7 +75,7 @@ const WRITE_PART_BYTES = 8 << 20;
 
 /** Removes the inputs of a recorded compaction, once its output is there with all its events. */
 async function removeInputs(
-  hdfs: Hdfs,
+  hdfs: HdfsStore,
   pool: pg.Pool,
   schema: string,
   output: string,
@@ -111,7 +95,7 @@ async function removeInputs(
  * removed (removal starts only after the output is checked), and the hour is compacted afresh.
  */
 export async function finishPendingCompactions(
-  hdfs: Hdfs,
+  hdfs: HdfsStore,
   pool: pg.Pool,
   schema: string,
   only?: HourKey,
@@ -133,39 +117,35 @@ export async function finishPendingCompactions(
   return pending.rowCount ?? 0;
 }
 
-export async function compactHour(
-  hdfs: Hdfs,
-  pool: pg.Pool,
-  schema: string,
-  outDir: string,
-  target: HourToCompact,
-): Promise<CompactionResult> {
-  const inputs = [...target.inputs].sort();
-  const name = `compacted-${createHash('sha256').update(inputs.join('\n')).digest('hex').slice(0, 16)}.ndjson`;
-  const output = `${outDir}/${name}`;
-  const recorded = await pool.query<{ events: number }>(
-    `SELECT events FROM ${schema}.compactions WHERE output = $1`,
-    [output],
-  );
-  const events = recorded.rows[0]?.events;
-  if (events !== undefined && (await linesIn(hdfs, output)) === events) {
-    await removeInputs(hdfs, pool, schema, output, inputs);
-    return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed: true };
-  }
-  // Merged a range of lines at a time, written in parts: memory holds the ids of the hour (to
-  // deduplicate) and one part, never the hour's text.
-  const tmp = `${outDir}/_tmp-${name}`;
+/** What a merge wrote: its lines (events) and bytes, and the SHA-256 of those bytes. */
+export interface MergedFile {
+  lines: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Merges the inputs' lines, in input order, into `tmp`, each event once (see isFirstCopy); empty
+ * lines are dropped. Read a range of lines at a time and written in parts: memory holds the ids of
+ * the hour (to deduplicate) and one part, never the hour's text. An empty merge writes an empty file.
+ */
+export async function mergeInputs(
+  hdfs: HdfsStore,
+  inputs: string[],
+  tmp: string,
+  partBytes = WRITE_PART_BYTES,
+): Promise<MergedFile> {
   const seen = new EventKeySet();
   const written = createHash('sha256');
   let bytes = 0;
   let lines = 0;
   let part: string[] = [];
-  let partBytes = 0;
+  let held = 0;
   let created = false;
   const flush = async () => {
     const body = Buffer.from(part.join(''), 'utf8');
     part = [];
-    partBytes = 0;
+    held = 0;
     written.update(body);
     bytes += body.length;
     if (created) await hdfs.appendFile(tmp, body);
@@ -178,13 +158,37 @@ export async function compactHour(
         if (!line) continue;
         if (!isFirstCopy(seen, line)) continue;
         part.push(`${line}\n`);
-        partBytes += line.length + 1;
+        held += line.length + 1;
         lines++;
       }
-      if (partBytes >= WRITE_PART_BYTES) await flush();
+      if (held >= partBytes) await flush();
     }
   }
-  if (partBytes || !created) await flush();
+  if (held || !created) await flush();
+  return { lines, bytes, sha256: written.digest('hex') };
+}
+
+export async function compactHour(
+  hdfs: HdfsStore,
+  pool: pg.Pool,
+  schema: string,
+  outDir: string,
+  target: HourToCompact,
+): Promise<CompactionResult> {
+  const inputs = [...target.inputs].sort();
+  const name = compactedFileName(createHash('sha256').update(inputs.join('\n')).digest('hex'));
+  const output = `${outDir}/${name}`;
+  const recorded = await pool.query<{ events: number }>(
+    `SELECT events FROM ${schema}.compactions WHERE output = $1`,
+    [output],
+  );
+  const events = recorded.rows[0]?.events;
+  if (events !== undefined && (await linesIn(hdfs, output)) === events) {
+    await removeInputs(hdfs, pool, schema, output, inputs);
+    return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed: true };
+  }
+  const tmp = `${outDir}/${temporaryName(name)}`;
+  const { lines, bytes, sha256 } = await mergeInputs(hdfs, inputs, tmp);
   // An output without a matching record (a crash before the record, or one cut short) is not
   // trusted: HDFS will not rename onto an existing file, so it goes first. Its inputs are all still
   // there, since removal only starts after the check below.
@@ -193,8 +197,7 @@ export async function compactHour(
   // Inputs are removed only once the output, read back, is exactly what was merged: every event
   // (the same bytes, so the same count and ids) and nothing else.
   const back = await digestOf(hdfs, output);
-  const expected = written.digest('hex');
-  if (back.bytes !== bytes || back.sha256 !== expected) {
+  if (back.bytes !== bytes || back.sha256 !== sha256) {
     throw new Error(
       `compacted file ${output} read back differs from what was merged (${back.bytes} bytes, ${bytes} expected)`,
     );

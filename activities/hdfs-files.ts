@@ -1,5 +1,6 @@
-// Lists the streaming worker's raw files in HDFS, by hour folder.
-import type { Hdfs } from '../lib/clients/hdfs.ts';
+// Lists the data files in HDFS (raw or compacted), by hour folder (layout: lib/hdfs-layout.ts).
+import type { HdfsStore } from '../lib/clients/hdfs.ts';
+import { hourFolder, isDataFileName, parseDayFolder, parseHourFolder } from '../lib/hdfs-layout.ts';
 
 export interface RawFile {
   path: string;
@@ -9,23 +10,22 @@ export interface RawFile {
   modifiedAt: number;
 }
 
-/** Every NDJSON file under <root>/<topic>/dt=…/hour=…/ (names starting with _ are temporary). */
-export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Promise<RawFile[]> {
-  const base = `${root}/${topic}`;
+/** Every data file under <root>/<topic>/dt=…/hour=…/, in path order; other names are skipped. */
+export async function listRawFiles(hdfs: HdfsStore, root: string, topic: string): Promise<RawFile[]> {
   const out: RawFile[] = [];
-  const days = await hdfs.listIfExists(base);
-  for (const d of days) {
-    const dm = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(d.pathSuffix);
-    if (!dm || d.type !== 'DIRECTORY') continue;
-    for (const h of await hdfs.list(`${base}/${d.pathSuffix}`)) {
-      const hm = /^hour=(\d{2})$/.exec(h.pathSuffix);
-      if (!hm || h.type !== 'DIRECTORY') continue;
-      for (const f of await hdfs.list(`${base}/${d.pathSuffix}/${h.pathSuffix}`)) {
-        if (f.type !== 'FILE' || !f.pathSuffix.endsWith('.ndjson') || f.pathSuffix.startsWith('_')) continue;
+  for (const d of await hdfs.listIfExists(`${root}/${topic}`)) {
+    const dt = parseDayFolder(d.pathSuffix);
+    if (dt === undefined || d.type !== 'DIRECTORY') continue;
+    for (const h of await hdfs.list(`${root}/${topic}/${d.pathSuffix}`)) {
+      const hour = parseHourFolder(h.pathSuffix);
+      if (hour === undefined || h.type !== 'DIRECTORY') continue;
+      const dir = hourFolder(root, topic, dt, hour);
+      for (const f of await hdfs.list(dir)) {
+        if (f.type !== 'FILE' || !isDataFileName(f.pathSuffix)) continue;
         out.push({
-          path: `${base}/${d.pathSuffix}/${h.pathSuffix}/${f.pathSuffix}`,
-          dt: dm[1] as string,
-          hour: Number(hm[1]),
+          path: `${dir}/${f.pathSuffix}`,
+          dt,
+          hour,
           bytes: f.length,
           modifiedAt: f.modificationTime,
         });
@@ -35,11 +35,11 @@ export async function listRawFiles(hdfs: Hdfs, root: string, topic: string): Pro
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-/** The NDJSON files of one hour folder (none when it is missing), temporary ones left out. */
-export async function listHourFiles(hdfs: Hdfs, dir: string): Promise<string[]> {
+/** The data files of one hour folder (none when it is missing), temporary ones left out. */
+export async function listHourFiles(hdfs: HdfsStore, dir: string): Promise<string[]> {
   const listed = await hdfs.listIfExists(dir);
   return listed
-    .filter((f) => f.type === 'FILE' && f.pathSuffix.endsWith('.ndjson') && !f.pathSuffix.startsWith('_'))
+    .filter((f) => f.type === 'FILE' && isDataFileName(f.pathSuffix))
     .map((f) => `${dir}/${f.pathSuffix}`)
     .sort();
 }

@@ -7,9 +7,9 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { createKafka } from '../lib/clients/kafka.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { type Config, dlqTopic, loadConfig } from '../lib/config.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../lib/node-args.ts';
-import { ensureTopic } from '../producers/publisher.ts';
 
 export interface BenchRun {
   id: string;
@@ -37,8 +37,7 @@ export function benchRun(name: string, extra: Record<string, string> = {}): Benc
 
 /** Loads the input topic as fast as Kafka takes it (setup, not measured). */
 export async function loadTopic(run: BenchRun, values: { key: string; value: string }[]): Promise<void> {
-  await ensureTopic(run.kafka, run.config.KAFKA_TOPIC, run.config.KAFKA_PARTITIONS);
-  await ensureTopic(run.kafka, dlqTopic(run.config), run.config.KAFKA_PARTITIONS);
+  await ensureTopics(run.kafka, run.config);
   const producer = run.kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const BATCH = 2000;

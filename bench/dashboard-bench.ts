@@ -14,14 +14,14 @@ import { loadFileText } from '../activities/load-file.ts';
 import { schemaDdl } from '../activities/warehouse-schema.ts';
 import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
-import { dlqTopic, loadConfig } from '../lib/config.ts';
+import { loadConfig } from '../lib/config.ts';
 import { failedNodes, invokeDbt } from '../lib/dbt.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { dayHour, flattenEvent } from '../lib/events/flatten.ts';
 import { logpipeNodeArgs } from '../lib/node-args.ts';
 import { EventGenerator } from '../producers/generator.ts';
-import { ensureTopic } from '../producers/publisher.ts';
 import { migrate } from '../workers/streaming/cassandra-schema.ts';
 import { CassandraSink } from '../workers/streaming/cassandra-sink.ts';
 import { benchRun, cleanup, machine, rssMiB, sleep } from './bench-env.ts';
@@ -177,8 +177,7 @@ export async function dashboardBench(opts: {
     await cassandra.connect();
     await migrate(cassandra, keyspace);
     // Empty topics, so that lag and dead letters read real (empty) partitions.
-    await ensureTopic(run.kafka, run.config.KAFKA_TOPIC, run.config.KAFKA_PARTITIONS);
-    await ensureTopic(run.kafka, dlqTopic(run.config), run.config.KAFKA_PARTITIONS);
+    await ensureTopics(run.kafka, run.config);
     for (const ddl of schemaDdl(raw)) await pool.query(ddl);
     await createBatchActivities({ config, pool, hdfs: new Hdfs(config), cassandra }).loadCatalog();
     const now = Date.now();

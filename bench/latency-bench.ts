@@ -2,9 +2,9 @@
 // One event in 50 is a probe: a reader polls for each probe by its primary key every 10 ms and
 // records when it first becomes readable. Baseline: the original's 10 s micro-batch trigger.
 import { createCassandra } from '../lib/clients/cassandra.ts';
-import { dlqTopic } from '../lib/config.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { EventGenerator } from '../producers/generator.ts';
-import { ensureTopic, publish } from '../producers/publisher.ts';
+import { publish } from '../producers/publisher.ts';
 import { benchRun, cleanup, machine, rssMiB, sleep, startWorkerProcess } from './bench-env.ts';
 import { bucketQuantile, histogramBuckets } from './prom-histogram.ts';
 
@@ -59,8 +59,7 @@ function percentile(sorted: number[], p: number): number {
 
 export async function latencyBench(rate: number, durationS: number): Promise<LatencyBenchResult> {
   const run = benchRun('latency');
-  await ensureTopic(run.kafka, run.config.KAFKA_TOPIC, run.config.KAFKA_PARTITIONS);
-  await ensureTopic(run.kafka, dlqTopic(run.config), run.config.KAFKA_PARTITIONS);
+  await ensureTopics(run.kafka, run.config);
   const worker = startWorkerProcess(run);
   await worker.metricsPort;
   // Steady state: the worker has joined the group (the broker delays a new group's first

@@ -1,7 +1,9 @@
 // `logpipe produce`: generated events (--count or --duration) or an NDJSON file (--file) to Kafka.
+
 import { createKafka } from '../lib/clients/kafka.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import type { Config } from '../lib/config.ts';
-import { ensureTopic, type PublishSummary, publish } from '../producers/publisher.ts';
+import { type PublishSummary, publish } from '../producers/publisher.ts';
 import { fileMessages, generatedMessages } from '../producers/sources.ts';
 
 export interface ProduceOptions {
@@ -29,7 +31,7 @@ export async function produce(config: Config, opts: ProduceOptions): Promise<Pub
   ).length;
   if (modes !== 1) throw new Error('produce needs exactly one of: --count N, --duration D, --file PATH');
   const kafka = createKafka(config, 'logpipe-producer');
-  await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+  await ensureTopics(kafka, config);
   const stop = new AbortController();
   const onSignal = () => {
     process.stderr.write('\nstopping: flushing what is buffered ...\n');

@@ -5,12 +5,14 @@
 // Where it got to is kept in Kafka as the committed offsets of a consumer group of its own, one
 // per filter (`logpipe-dlq-replay.<reason|all>[.<window hash>]`): the same call again resumes there.
 // Offsets move only after the messages before them were published (at least once).
+
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka } from '../lib/clients/kafka.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { type Config, dlqTopic } from '../lib/config.ts';
 import { DEFAULT_PARSE_OPTIONS, parseEvent } from '../lib/events/parse.ts';
-import { createIdempotentProducer, ensureTopic } from './publisher.ts';
+import { createIdempotentProducer } from './publisher.ts';
 
 export interface ReplayOptions {
   /** Only messages dead-lettered with this reason (the `reason` header). */
@@ -134,7 +136,7 @@ async function readAndReplay(
   const parseOptions = { ...DEFAULT_PARSE_OPTIONS, maxBytes: config.MAX_EVENT_BYTES };
   const producer = summary.dryRun ? undefined : createIdempotentProducer(kafka);
   if (producer) {
-    await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    await ensureTopics(kafka, config);
     await producer.connect();
   }
   // A reader of its own that commits nothing: the position lives in the replay's group.

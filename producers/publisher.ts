@@ -28,26 +28,6 @@ export interface PublishSummary {
   rate: number;
 }
 
-export async function ensureTopic(
-  kafka: Kafka,
-  topic: string,
-  numPartitions: number,
-  replicationFactor = 1,
-): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (existing.includes(topic)) return false;
-    return await admin.createTopics({
-      topics: [{ topic, numPartitions, replicationFactor }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }

@@ -3,10 +3,10 @@
 import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createKafka } from '../lib/clients/kafka.ts';
-import { dlqTopic, loadConfig } from '../lib/config.ts';
+import { ensureTopics } from '../lib/clients/kafka-topics.ts';
+import { loadConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
-import { ensureTopic } from '../producers/publisher.ts';
 import { migrate } from './streaming/cassandra-schema.ts';
 import { boundPort, createStreamMetrics, serveMetrics } from './streaming/metrics.ts';
 import { StreamWorker } from './streaming/stream-worker.ts';
@@ -36,21 +36,7 @@ export async function runStreamingWorker(): Promise<void> {
   // Right after a broker starts or a topic is created, its metadata can lag for a moment ("This
   // server does not host this topic-partition", retriable): a worker started then waits for it.
   await retryKafka(log, 'creating the topics', async () => {
-    await ensureTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
-    await ensureTopic(kafka, dlqTopic(config), config.KAFKA_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
-    // Every partition has a leader before the consumer subscribes.
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [config.KAFKA_TOPIC, dlqTopic(config)] });
-      const leaderless = meta.topics.flatMap((t) =>
-        t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`),
-      );
-      if (leaderless.length)
-        throw Object.assign(new Error(`no leader yet for ${leaderless.join(', ')}`), { retriable: true });
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureTopics(kafka, config);
   });
 
   const cassandra = createCassandra(config);

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+import { hourKey } from '../lib/hdfs-layout.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { DEFAULT_GROUP, fanOut, groupFiles, sumTotals } from './load-plan.ts';
 
@@ -208,7 +209,7 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
     ...compactedNow
       .filter((c) => c !== null)
       .map((c) => ({
-        hour: `${c.dt}T${String(c.hour).padStart(2, '0')}`,
+        hour: hourKey(c.dt, c.hour),
         inputs: c.inputs,
         events: c.events,
       })),

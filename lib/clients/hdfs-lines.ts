@@ -1,8 +1,6 @@
 // The lines of an HDFS file a range at a time: memory holds one range (and one partial line), never
 // the whole file. Ranges are cut at newline bytes, which no multi-byte UTF-8 character contains,
 // so every line decodes whole.
-import type { Hdfs } from './hdfs.ts';
-
 export const LINE_RANGE_BYTES = 2 << 20;
 
 /** What a range read needs: a file's size, and its bytes from an offset. */
@@ -12,22 +10,36 @@ export interface RangeReader {
 }
 
 /**
+ * Yields the file's bytes a range at a time (about `rangeBytes` each), in order. Throws when the
+ * file is missing or ends before the size it had when the read began.
+ */
+export async function* byteRanges(
+  hdfs: RangeReader,
+  path: string,
+  rangeBytes = LINE_RANGE_BYTES,
+): AsyncGenerator<Buffer> {
+  const status = await hdfs.stat(path);
+  if (!status) throw new Error(`HDFS file ${path} not found`);
+  for (let offset = 0; offset < status.length; ) {
+    const range = await hdfs.readRange(path, offset, Math.min(rangeBytes, status.length - offset));
+    if (range.length === 0) throw new Error(`HDFS file ${path} ended at ${offset} of ${status.length} bytes`);
+    offset += range.length;
+    yield range;
+  }
+}
+
+/**
  * Yields the file's lines in chunks of whole lines (about `rangeBytes` each), numbered by position:
  * empty lines are yielded too, so chunk i's lines keep their line numbers; a final newline does not
  * make an empty last line. Throws when the file is missing.
  */
 export async function* lineChunks(
-  hdfs: RangeReader | Hdfs,
+  hdfs: RangeReader,
   path: string,
   rangeBytes = LINE_RANGE_BYTES,
 ): AsyncGenerator<string[]> {
-  const status = await hdfs.stat(path);
-  if (!status) throw new Error(`HDFS file ${path} not found`);
   let carry: Buffer = Buffer.alloc(0);
-  for (let offset = 0; offset < status.length; ) {
-    const range = await hdfs.readRange(path, offset, Math.min(rangeBytes, status.length - offset));
-    if (range.length === 0) throw new Error(`HDFS file ${path} ended at ${offset} of ${status.length} bytes`);
-    offset += range.length;
+  for await (const range of byteRanges(hdfs, path, rangeBytes)) {
     const bytes = carry.length ? Buffer.concat([carry, range]) : range;
     const cut = bytes.lastIndexOf(0x0a);
     if (cut < 0) {

@@ -11,6 +11,31 @@ export interface HdfsFileStatus {
   modificationTime: number;
 }
 
+/**
+ * What logpipe does with HDFS. The WebHDFS client below is the one implementation in the product;
+ * unit tests of compaction and layout give an in-memory one (test/helpers/memory-hdfs.ts).
+ */
+export interface HdfsStore {
+  /** Creates or overwrites a file (parents are created). */
+  writeFile(path: string, data: Buffer | string): Promise<void>;
+  appendFile(path: string, data: Buffer | string): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  /** `length` bytes of a file from `offset` (fewer at its end). */
+  readRange(path: string, offset: number, length: number): Promise<Buffer>;
+  /** A folder's entries; throws when it does not exist. */
+  list(path: string): Promise<HdfsFileStatus[]>;
+  /** A folder's entries, none when it does not exist. */
+  listIfExists(path: string): Promise<HdfsFileStatus[]>;
+  mkdirs(path: string): Promise<void>;
+  /** A file's or folder's status, undefined when there is none. */
+  stat(path: string): Promise<HdfsFileStatus | undefined>;
+  /** Creates a file only if no file has that name: false when one has. */
+  createExclusive(path: string, data: Buffer | string): Promise<boolean>;
+  /** Renames; throws when it did not happen (HDFS does not rename onto an existing file). */
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string, recursive?: boolean): Promise<void>;
+}
+
 interface RawClient {
   writeFile(
     path: string,
@@ -37,7 +62,7 @@ const isNotFound = (err: unknown) =>
   (err as { name?: string }).name === 'FileNotFoundException' ||
   /not found|does not exist/i.test(errorMessage(err));
 
-export class Hdfs {
+export class Hdfs implements HdfsStore {
   private readonly raw: RawClient;
 
   constructor(config: Pick<Config, 'WEBHDFS_URL' | 'HDFS_USER'>) {

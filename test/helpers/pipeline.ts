@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
+import { ensureTopics } from '../../lib/clients/kafka-topics.ts';
 import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
-import { ensureTopic, type OutgoingMessage, publish } from '../../producers/publisher.ts';
+import { type OutgoingMessage, publish } from '../../producers/publisher.ts';
 
 export interface Isolated {
   id: string;
@@ -80,8 +81,7 @@ export async function stopWorker(
 
 export async function createTopics(iso: Isolated): Promise<void> {
   const kafka = createKafka(iso.config, 'test');
-  await ensureTopic(kafka, iso.config.KAFKA_TOPIC, iso.config.KAFKA_PARTITIONS);
-  await ensureTopic(kafka, dlqTopic(iso.config), iso.config.KAFKA_PARTITIONS);
+  await ensureTopics(kafka, iso.config);
 }
 
 export async function send(

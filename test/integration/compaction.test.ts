@@ -5,14 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  compactedDir,
-  compactHour,
-  compactionDdl,
-  finishPendingCompactions,
-} from '../../activities/compact-hour.ts';
+import { compactHour, compactionDdl, finishPendingCompactions } from '../../activities/compact-hour.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
+import { hourFolder } from '../../lib/hdfs-layout.ts';
 import { isolated } from '../helpers/pipeline.ts';
 
 class Crash extends Error {}
@@ -77,7 +73,7 @@ describe('compaction stopped at each removal (real HDFS, PostgreSQL)', () => {
   }
 
   const outDir = (hour: number) =>
-    compactedDir(iso.config.HDFS_COMPACTED_ROOT, iso.config.KAFKA_TOPIC, dt, hour);
+    hourFolder(iso.config.HDFS_COMPACTED_ROOT, iso.config.KAFKA_TOPIC, dt, hour);
 
   async function assertCompactedOnce(hour: number): Promise<void> {
     const rawLeft = await hdfs.list(`${raw}/hour=${String(hour).padStart(2, '0')}`).catch(() => []);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createKafka } from '../../lib/clients/kafka.ts';
+import { ensureTopics } from '../../lib/clients/kafka-topics.ts';
 import { loadConfig } from '../../lib/config.ts';
 
 describe('Kafka (real broker, kafkajs)', () => {
@@ -59,5 +60,25 @@ describe('Kafka (real broker, kafkajs)', () => {
     });
     await consumer.disconnect();
     assert.deepEqual(received, { key: 'k1', value });
+  });
+
+  it('creates the event topic and its dead-letter topic once, with the configured partitions', async () => {
+    const config = { ...loadConfig(), KAFKA_TOPIC: `test-topics-${randomUUID()}`, KAFKA_PARTITIONS: 2 };
+    const topics = [config.KAFKA_TOPIC, `${config.KAFKA_TOPIC}.dlq`];
+    try {
+      assert.deepEqual(await ensureTopics(kafka, config), topics);
+      const meta = await admin.fetchTopicMetadata({ topics });
+      assert.deepEqual(
+        meta.topics
+          .map((t) => [t.name, t.partitions.length, t.partitions.every((p) => p.leader >= 0)])
+          .sort(),
+        topics.map((t) => [t, 2, true]),
+      );
+      assert.deepEqual(await ensureTopics(kafka, config), [], 'existing topics are left as they are');
+      await admin.deleteTopics({ topics: [topics[1] as string] });
+      assert.deepEqual(await ensureTopics(kafka, config), [topics[1]], 'only the missing one is created');
+    } finally {
+      await admin.deleteTopics({ topics }).catch(() => {});
+    }
   });
 });

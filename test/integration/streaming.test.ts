@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { parseEvent } from '../../lib/events/parse.ts';
+import { parseRawFileName } from '../../lib/hdfs-layout.ts';
 import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
 import { fileMessages } from '../../producers/sources.ts';
-import { parseRawFileName } from '../../workers/streaming/raw-layout.ts';
 import { logpipe } from '../helpers/cli.ts';
 import {
   cassandraEventIds,

@@ -1,36 +1,7 @@
-// Where raw events live in HDFS, and what their file names say. Pure functions, shared by the
-// streaming worker (writer) and the batch (reader).
-//   <root>/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<firstOffset>+<lastOffset>.ndjson
-// Offsets are zero-padded so names sort in offset order.
-
-export interface RawFileName {
-  topic: string;
-  partition: number;
-  firstOffset: bigint;
-  lastOffset: bigint;
-}
-
-const pad = (o: bigint) => o.toString().padStart(20, '0');
-
-export function hourDir(root: string, topic: string, at: Date): string {
-  const iso = at.toISOString();
-  return `${root}/${topic}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
-}
-
-export function rawFileName(f: RawFileName): string {
-  return `${f.topic}+${f.partition}+${pad(f.firstOffset)}+${pad(f.lastOffset)}.ndjson`;
-}
-
-export function parseRawFileName(name: string): RawFileName | undefined {
-  const m = /^(.+)\+(\d+)\+(\d+)\+(\d+)\.ndjson$/.exec(name);
-  if (!m) return undefined;
-  return {
-    topic: m[1] as string,
-    partition: Number(m[2]),
-    firstOffset: BigInt(m[3] as string),
-    lastOffset: BigInt(m[4] as string),
-  };
-}
+// The streaming worker's own names in HDFS (temporary folders, commit markers, ownership claims)
+// and its plan of raw files from buffered lines. The layout of the data itself (hour folders, file
+// names) is lib/hdfs-layout.ts, shared with the batch.
+import { hourDir, rawFileName } from '../../lib/hdfs-layout.ts';
 
 /**
  * Temporary files, the per-partition commit markers and ownership claims live beside the data,
