@@ -3,12 +3,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type cassandraDriver from 'cassandra-driver';
 import type pg from 'pg';
+import { buildCatalog, productStateAt } from '../lib/catalog/catalog.ts';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { type HourKey, hourClosedBefore, hourFolder, hourKey } from '../lib/hdfs-layout.ts';
-import { buildCatalog, productStateAt } from '../producers/catalog.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { emptyTotals } from '../workflows/load-plan.ts';
 import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';

@@ -3,9 +3,10 @@
 // completes or fails, failed orders being retried. Errors happen inside sessions. The cycle
 // probabilities below are solved so that over many events the type mix is the original's:
 // search 0.25, purchase 0.25, order_complete 0.20, order_failed 0.20, error 0.10.
+
+import { buildCatalog, type Catalog, productStateAt } from '../lib/catalog/catalog.ts';
 import type { EventType, LogEvent } from '../lib/events/schema.ts';
-import { buildCatalog, type Catalog, productStateAt } from './catalog.ts';
-import { Random } from './random.ts';
+import { Random } from '../lib/random.ts';
 
 export const SERVICE = 'ecommerce-platform';
 const QUERIES = ['laptop', 'shoes', 't-shirt', 'book', 'headphones', 'sofa', 'dress', 'camera'];

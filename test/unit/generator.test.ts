@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildCatalog, PRODUCT_COUNT, productStateAt, USER_COUNT } from '../../lib/catalog/catalog.ts';
+import { COUNTRIES } from '../../lib/catalog/geography.ts';
 import { DEFAULT_PARSE_OPTIONS, parseEvent } from '../../lib/events/parse.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
-import { buildCatalog, PRODUCT_COUNT, productStateAt, USER_COUNT } from '../../producers/catalog.ts';
 import { EventGenerator } from '../../producers/generator.ts';
-import { COUNTRIES } from '../../producers/geography.ts';
 
 const start = new Date('2026-03-01T00:00:00Z');
 

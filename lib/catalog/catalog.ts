@@ -1,8 +1,10 @@
-// The catalog the events refer to, generated deterministically from a seed and sized like the
-// original's (2,000 users, 10,000 products). Prices and stock drift slowly with time, so a
+// The catalog of the source system: the users and products the events refer to, generated
+// deterministically from a seed and sized like the original's (2,000 users, 10,000 products). The
+// event simulator (producers/) and the batch's catalog load (activities/) both read it here. Prices and stock drift slowly with time, so a
 // warehouse snapshot of the catalog has real changes to record.
+
+import { hashUnit, Random } from '../random.ts';
 import { COUNTRIES, GEOGRAPHY } from './geography.ts';
-import { hashUnit, Random } from './random.ts';
 
 export interface User {
   user_id: string;
@@ -98,48 +100,27 @@ const LAST = [
   'Wilson',
 ];
 
-const CATEGORIES: Record<string, { subcategories: string[]; brands: string[]; price: [number, number] }> = {
-  Toys: {
-    subcategories: ['Puzzles', 'Dolls', 'Building Sets', 'Outdoor'],
-    brands: ['Lego', 'Mattel', 'Hasbro', 'Ravensburger'],
-    price: [5, 300],
-  },
-  Electronics: {
-    subcategories: ['Laptops', 'Headphones', 'Cameras', 'Phones'],
-    brands: ['Sony', 'Samsung', 'Apple', 'Lenovo'],
-    price: [20, 2954],
-  },
-  Books: {
-    subcategories: ['Fiction', 'Science', 'History', 'Children'],
-    brands: ['Penguin', 'HarperCollins', 'Springer', 'Vintage'],
-    price: [1, 120],
-  },
-  Beauty: {
-    subcategories: ['Skincare', 'Makeup', 'Fragrance', 'Hair'],
-    brands: ['Loreal', 'Nivea', 'Dior', 'Garnier'],
-    price: [3, 250],
-  },
-  'Home & Kitchen': {
-    subcategories: ['Sofas', 'Cookware', 'Lighting', 'Bedding'],
-    brands: ['Ikea', 'Tefal', 'Philips', 'Bosch'],
-    price: [8, 2000],
-  },
-  Grocery: {
-    subcategories: ['Snacks', 'Beverages', 'Pantry', 'Organic'],
-    brands: ['Nestle', 'Kelloggs', 'Heinz', 'Danone'],
-    price: [1, 60],
-  },
-  Sports: {
-    subcategories: ['Shoes', 'Fitness', 'Cycling', 'Team Sports'],
-    brands: ['Nike', 'Adidas', 'Puma', 'Decathlon'],
-    price: [5, 900],
-  },
-  Fashion: {
-    subcategories: ['Dresses', 'T-Shirts', 'Jackets', 'Accessories'],
-    brands: ['Zara', 'H&M', 'Uniqlo', 'Levis'],
-    price: [5, 500],
-  },
-};
+interface CategorySpec {
+  subcategories: string[];
+  brands: string[];
+  price: [number, number];
+}
+
+/** Category, its subcategories, its brands and its price range, one row each. */
+// biome-ignore format: a table, one row a line
+const CATEGORY_ROWS: [string, string[], string[], [number, number]][] = [
+  ['Toys', ['Puzzles', 'Dolls', 'Building Sets', 'Outdoor'], ['Lego', 'Mattel', 'Hasbro', 'Ravensburger'], [5, 300]],
+  ['Electronics', ['Laptops', 'Headphones', 'Cameras', 'Phones'], ['Sony', 'Samsung', 'Apple', 'Lenovo'], [20, 2954]],
+  ['Books', ['Fiction', 'Science', 'History', 'Children'], ['Penguin', 'HarperCollins', 'Springer', 'Vintage'], [1, 120]],
+  ['Beauty', ['Skincare', 'Makeup', 'Fragrance', 'Hair'], ['Loreal', 'Nivea', 'Dior', 'Garnier'], [3, 250]],
+  ['Home & Kitchen', ['Sofas', 'Cookware', 'Lighting', 'Bedding'], ['Ikea', 'Tefal', 'Philips', 'Bosch'], [8, 2000]],
+  ['Grocery', ['Snacks', 'Beverages', 'Pantry', 'Organic'], ['Nestle', 'Kelloggs', 'Heinz', 'Danone'], [1, 60]],
+  ['Sports', ['Shoes', 'Fitness', 'Cycling', 'Team Sports'], ['Nike', 'Adidas', 'Puma', 'Decathlon'], [5, 900]],
+  ['Fashion', ['Dresses', 'T-Shirts', 'Jackets', 'Accessories'], ['Zara', 'H&M', 'Uniqlo', 'Levis'], [5, 500]],
+];
+const CATEGORIES: Record<string, CategorySpec> = Object.fromEntries(
+  CATEGORY_ROWS.map(([name, subcategories, brands, price]) => [name, { subcategories, brands, price }]),
+);
 export const CATEGORY_NAMES = Object.keys(CATEGORIES);
 
 export const USER_COUNT = 2000;
@@ -182,7 +163,7 @@ export function buildCatalog(
   const productList: Product[] = [];
   for (let i = 1; i <= products; i++) {
     const category = rnd.pick(CATEGORY_NAMES);
-    const spec = CATEGORIES[category] as (typeof CATEGORIES)[string];
+    const spec = CATEGORIES[category] as CategorySpec;
     const subcategory = rnd.pick(spec.subcategories);
     const brand = rnd.pick(spec.brands);
     productList.push({
