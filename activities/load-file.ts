@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { textChunks } from '../lib/clients/hdfs-lines.ts';
-import type { EventType } from '../lib/events/schema.ts';
+import type { EventType } from '../lib/events/enums.ts';
 import { type RefusedLine, splitChunk } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 

@@ -1,7 +1,9 @@
 // Turns raw NDJSON lines into rows of the per-type raw tables, as CSV for COPY. Pure.
+
+import type { EventType } from '../lib/events/enums.ts';
 import { fastCheckedEvent } from '../lib/events/fast-check.ts';
 import { parseEvent } from '../lib/events/parse.ts';
-import { type EventType, errorAtOf, eventSchema, type LogEvent } from '../lib/events/schema.ts';
+import { errorAtOf, eventSchema, type LogEvent } from '../lib/events/schema.ts';
 
 export type Value = string | number | null | undefined;
 

@@ -1,7 +1,7 @@
 // The warehouse's raw layer in PostgreSQL: one table per event type with the original system's
 // names and columns (plus event_id as primary key and load metadata), the catalog tables, and the
 // manifest of HDFS files already loaded. Applied idempotently before every load.
-import type { EventType } from '../lib/events/schema.ts';
+import type { EventType } from '../lib/events/enums.ts';
 import { compactionDdl } from './compact-hour.ts';
 
 /** Columns every event table has, in COPY order. */

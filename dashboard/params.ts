@@ -1,7 +1,7 @@
 // Query parameters of the JSON API, validated with zod: a bad value is a 400 naming the parameter,
 // never a database error.
 import { z } from 'zod';
-import { EVENT_TYPES, LEVELS } from '../lib/events/schema.ts';
+import { EVENT_TYPES, LEVELS } from '../lib/events/enums.ts';
 
 export class BadRequest extends Error {
   constructor(message: string) {

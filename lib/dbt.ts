@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { recipeHome } from '../stack/recipe.ts';
 import { type Config, repoRoot } from './config.ts';
+import { CONTRACT_VALUES } from './events/enums.ts';
 
 export const DBT_CORE_VERSION = '1.10.15';
 export const DBT_POSTGRES_VERSION = '1.9.1';
@@ -70,6 +71,8 @@ export function dbtEnv(config: Config, paths: DbtPaths): Record<string, string> 
     PGDATABASE: config.PGDATABASE,
     WAREHOUSE_RAW_SCHEMA: config.WAREHOUSE_RAW_SCHEMA,
     WAREHOUSE_SCHEMA: config.WAREHOUSE_SCHEMA,
+    // The contract's closed sets, for accepted_values (dbt/macros/contract_values.sql).
+    LOGPIPE_CONTRACT: JSON.stringify(CONTRACT_VALUES),
   };
 }
 

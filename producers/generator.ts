@@ -5,7 +5,8 @@
 // search 0.25, purchase 0.25, order_complete 0.20, order_failed 0.20, error 0.10.
 
 import { buildCatalog, type Catalog, productStateAt } from '../lib/catalog/catalog.ts';
-import type { EventType, LogEvent } from '../lib/events/schema.ts';
+import type { EventType } from '../lib/events/enums.ts';
+import type { LogEvent } from '../lib/events/schema.ts';
 import { Random } from '../lib/random.ts';
 
 export const SERVICE = 'ecommerce-platform';

@@ -5,15 +5,12 @@
 // it). It never accepts what eventSchema refuses: anything it is not sure of (a string with spaces
 // around it, an escape, a value out of range) is `undefined`, and the caller asks zod, which gives
 // the exact verdict and message. test/unit/fast-check.test.ts holds it to that on hostile values.
+import { DEVICE_TYPES, LEVELS, PAYMENT_METHODS, SHIPPING_METHODS } from './enums.ts';
 import {
   AMOUNT_LIMIT,
-  DEVICE_TYPES,
   INT32_MAX,
-  LEVELS,
   type LogEvent,
   MAX_ID_LENGTH,
-  PAYMENT_METHODS,
-  SHIPPING_METHODS,
   validDateOrTimestamp,
   validTimestamp,
 } from './schema.ts';

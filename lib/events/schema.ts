@@ -2,13 +2,9 @@
 // the tests. A discriminated union on event_type with the original system's five types. Unknown
 // extra fields are accepted (loose objects) and kept in the raw copy.
 import { z } from 'zod';
+import { DEVICE_TYPES, LEVELS, PAYMENT_METHODS, SHIPPING_METHODS } from './enums.ts';
 
 export const SCHEMA_VERSION = 1;
-export const EVENT_TYPES = ['search', 'purchase', 'order_complete', 'order_failed', 'error'] as const;
-export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet'] as const;
-export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-export const PAYMENT_METHODS = ['credit_card', 'paypal', 'bank_transfer'] as const;
-export const SHIPPING_METHODS = ['standard', 'express', 'pickup'] as const;
 
 // Bounds of what the stores hold, so an accepted event can always be written (issue: poison pills):
 // PostgreSQL refuses NUL in text and jsonb and lone UTF-16 surrogates in jsonb, `int` is 32 bits,
@@ -186,7 +182,6 @@ export const eventSchema = z.discriminatedUnion('event_type', [
 export type IncomingEvent = z.infer<typeof eventSchema>;
 /** An accepted event: it always carries its id and schema version. */
 export type LogEvent = IncomingEvent & { event_id: string; schema_version: number };
-export type EventType = (typeof EVENT_TYPES)[number];
 export type SearchEvent = z.infer<typeof searchEventSchema>;
 export type PurchaseEvent = z.infer<typeof purchaseEventSchema>;
 export type OrderCompleteEvent = z.infer<typeof orderCompleteEventSchema>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EVENT_TYPES } from '../../lib/events/enums.ts';
 import { flattenEvent } from '../../lib/events/flatten.ts';
 import { DEFAULT_PARSE_OPTIONS, deriveEventId, parseEvent } from '../../lib/events/parse.ts';
-import { EVENT_TYPES } from '../../lib/events/schema.ts';
 import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
