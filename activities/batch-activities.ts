@@ -7,9 +7,10 @@ import { buildCatalog, productStateAt } from '../lib/catalog/catalog.ts';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import type { Config } from '../lib/config.ts';
-import { errorMessage } from '../lib/errors.ts';
+import { errorField, errorMessage } from '../lib/errors.ts';
 import { type HourKey, hourClosedBefore, hourFolder, hourKey } from '../lib/hdfs-layout.ts';
 import { FAILURE } from '../temporal/names.ts';
+import { workflowLink } from '../temporal/ui-links.ts';
 import { emptyTotals } from '../workflows/load-plan.ts';
 import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
@@ -118,7 +119,7 @@ export function createBatchActivities(deps: BatchDeps) {
     /** A Slack-compatible message about the run, when ALERT_WEBHOOK_URL is set. */
     async notify(outcome: { ok: boolean; workflowId: string; message: string }): Promise<boolean> {
       if (outcome.ok && config.ALERT_ON_SUCCESS !== 'true') return false;
-      const link = `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(outcome.workflowId)}`;
+      const link = workflowLink(config, outcome.workflowId);
       return beating(() =>
         postAlert(
           config.ALERT_WEBHOOK_URL,
@@ -270,7 +271,7 @@ export function createBatchActivities(deps: BatchDeps) {
             return await loadFile(pool, RAW_SCHEMA, file, () => lineChunks(hdfs, file.path), runId);
           } catch (err) {
             // Two files holding the same events in another order can deadlock: the loser retries.
-            if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
+            if (errorField(err, 'code') !== DEADLOCK || attempt >= 5) throw err;
           }
         }
       };

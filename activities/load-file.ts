@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { textChunks } from '../lib/clients/hdfs-lines.ts';
+import { errorField, errorMessage } from '../lib/errors.ts';
 import type { EventType } from '../lib/events/enums.ts';
 import { type RefusedLine, splitChunk } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
@@ -177,9 +178,9 @@ export function* copyMessages(rows: string[], bytes = COPY_MESSAGE_BYTES): Gener
  * is the line number of the error's COPY context ("COPY search_response, line 3, column …").
  */
 export function refusedRow(err: unknown, rows: number): number | undefined {
-  const e = err as { code?: string; where?: string };
-  if (!e.code || e.code === UNIQUE_VIOLATION || !/^(22|23|54)/.test(e.code)) return undefined;
-  const m = /COPY [^,]+, line (\d+)/.exec(e.where ?? '');
+  const code = errorField(err, 'code');
+  if (!code || code === UNIQUE_VIOLATION || !/^(22|23|54)/.test(code)) return undefined;
+  const m = /COPY [^,]+, line (\d+)/.exec(errorField(err, 'where') ?? '');
   const line = m ? Number(m[1]) : Number.NaN;
   return line >= 1 && line <= rows ? line - 1 : undefined;
 }
@@ -206,8 +207,8 @@ async function copyRefusing(
       await client.query('ROLLBACK TO SAVEPOINT copy_rows');
       const row = refusedRow(err, rows.length);
       if (row === undefined) throw err;
-      const e = err as Error & { code?: string };
-      refused.push({ lineNo: lineNos[row] as number, stage: 'postgres', error: `${e.code}: ${e.message}` });
+      const error = `${errorField(err, 'code')}: ${errorMessage(err)}`;
+      refused.push({ lineNo: lineNos[row] as number, stage: 'postgres', error });
       rows.splice(row, 1);
       lineNos.splice(row, 1);
     }
@@ -229,7 +230,7 @@ async function copyRows(
   try {
     return await copyRefusing(client, copy(`${RAW_SCHEMA}.${table}`), rows, lineNos, refused);
   } catch (err) {
-    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    if (errorField(err, 'code') !== UNIQUE_VIOLATION) throw err;
   }
   // Some rows are loaded already: stage them and keep only the new ones.
   const stage = `stage_${table}`;

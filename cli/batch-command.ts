@@ -47,8 +47,8 @@ export function registerBatch(program: Command): void {
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         } catch (err) {
           // The workflow fails with its root cause: the step, the error type, dbt's nodes and log.
-          const cause = (err as { cause?: { message?: string } }).cause?.message;
-          process.stderr.write(`run ${workflowId} failed: ${cause ?? errorMessage(err)}\n`);
+          const cause = (err as { cause?: unknown }).cause;
+          process.stderr.write(`run ${workflowId} failed: ${errorMessage(cause ?? err)}\n`);
           process.exitCode = 1;
         }
       });

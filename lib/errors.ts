@@ -19,3 +19,13 @@ export function rootError(err: unknown): unknown {
   }
   return e;
 }
+
+/**
+ * A string property of whatever was thrown (`code` of a PostgreSQL error, `name`, `type` of a
+ * Temporal failure, `where` of a COPY error), or undefined when it has none.
+ */
+export function errorField(err: unknown, key: string): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const value = (err as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -3,7 +3,7 @@
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { errorMessage } from '../lib/errors.ts';
+import { errorField, errorMessage } from '../lib/errors.ts';
 import type { Progress } from './types.ts';
 
 export class ProvisionError extends Error {
@@ -20,8 +20,8 @@ export class ProvisionError extends Error {
 
 // A classpath check lists its problems one a line; a failed command's first line says enough.
 function firstLines(cause: unknown): string {
-  const message = (cause as Error)?.message ?? String(cause);
-  return (cause as Error)?.name === 'ClasspathError' ? message : (message.split('\n')[0] ?? message);
+  const message = errorMessage(cause);
+  return errorField(cause, 'name') === 'ClasspathError' ? message : (message.split('\n')[0] ?? message);
 }
 
 /** Runs a command, appending its output to logFile; throws with the command line on failure. */

@@ -1,9 +1,11 @@
 // The local stack as a whole: provision every component, start services in dependency order
 // (idempotently: what runs is left alone), stop them in reverse, and report their state.
+
 import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { cassandra } from './cassandra.ts';
 import { dbt } from './dbt.ts';
 import { hdfs } from './hdfs.ts';
@@ -40,8 +42,8 @@ export interface ServiceStatus {
 export async function provisionAll(ctx: StackContext, only: StackComponent[] = components): Promise<void> {
   mkdirSync(ctx.cacheDir, { recursive: true });
   const results = await Promise.allSettled(only.map((c) => c.provision(ctx)));
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-  if (failures.length) throw new Error(failures.map((f) => f.message).join('\n'));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+  if (failures.length) throw new Error(failures.join('\n'));
   linkTools(ctx, only);
 }
 
@@ -124,7 +126,7 @@ export async function startServices(ctx: StackContext, services: ServiceDef[]): 
     return p;
   };
   const results = await Promise.allSettled(services.map(start));
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
   if (failures.length) throw new Error(failures.join('\n'));
   return started;
 }

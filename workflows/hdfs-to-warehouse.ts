@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+import { errorField, errorMessage, rootError } from '../lib/errors.ts';
 import { hourKey } from '../lib/hdfs-layout.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { DEFAULT_GROUP, fanOut, groupFiles, sumTotals } from './load-plan.ts';
@@ -160,12 +161,8 @@ interface RunProgress {
 
 /** The innermost failure: an activity's ApplicationFailure under its ActivityFailure. */
 function rootCause(err: unknown): { type: string; message: string } {
-  let e = err as { cause?: unknown; type?: string; message?: string; name?: string } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
-  return {
-    type: e?.type ?? e?.name ?? 'Error',
-    message: e?.message ?? String(err),
-  };
+  const e = rootError(err);
+  return { type: errorField(e, 'type') ?? errorField(e, 'name') ?? 'Error', message: errorMessage(e) };
 }
 
 async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Promise<HdfsToWarehouseResult> {

@@ -2,7 +2,7 @@
 // DataNode for reads and writes), as promises.
 import WebHDFS from 'webhdfs';
 import type { Config } from '../config.ts';
-import { errorMessage } from '../errors.ts';
+import { errorField, errorMessage } from '../errors.ts';
 
 export interface HdfsFileStatus {
   pathSuffix: string;
@@ -59,8 +59,7 @@ const call = <T>(fn: (cb: (err: Error | null, value?: T) => void) => unknown): P
   });
 
 const isNotFound = (err: unknown) =>
-  (err as { name?: string }).name === 'FileNotFoundException' ||
-  /not found|does not exist/i.test(errorMessage(err));
+  errorField(err, 'name') === 'FileNotFoundException' || /not found|does not exist/i.test(errorMessage(err));
 
 export class Hdfs implements HdfsStore {
   private readonly raw: RawClient;

@@ -109,7 +109,7 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${errorMessage(last)}` : ''}`);
 }
 
 /** Every row of the isolated keyspace's ecomm_log: event id to row count (a duplicate shows as 2). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorMessage, rootError } from '../../lib/errors.ts';
+import { errorField, errorMessage, rootError } from '../../lib/errors.ts';
+import { scheduleLink, workflowLink } from '../../temporal/ui-links.ts';
 
 describe('error helpers', () => {
   it('say what was thrown, whatever it was', () => {
@@ -21,5 +22,31 @@ describe('error helpers', () => {
     const loop: { cause?: unknown } = {};
     loop.cause = loop;
     assert.equal(rootError(loop), loop, 'a cycle ends');
+  });
+
+  it('read a string property of whatever was thrown', () => {
+    assert.equal(errorField(Object.assign(new Error('x'), { code: '23505' }), 'code'), '23505');
+    assert.equal(errorField({ code: 23505 }, 'code'), undefined, 'a number is not a code');
+    assert.equal(errorField('text', 'code'), undefined);
+    assert.equal(errorField(null, 'name'), undefined);
+    assert.equal(errorField(new TypeError('t'), 'name'), 'TypeError');
+  });
+});
+
+describe('Temporal UI links', () => {
+  const config = { TEMPORAL_UI_URL: 'http://127.0.0.1:8233', TEMPORAL_NAMESPACE: 'default' };
+  it('point at a workflow, a run history and a schedule, with ids escaped', () => {
+    assert.equal(
+      workflowLink(config, 'a/b c'),
+      'http://127.0.0.1:8233/namespaces/default/workflows/a%2Fb%20c',
+    );
+    assert.equal(
+      workflowLink(config, 'wf', 'run-1'),
+      'http://127.0.0.1:8233/namespaces/default/workflows/wf/run-1/history',
+    );
+    assert.equal(
+      scheduleLink(config, 'hdfs-to-warehouse'),
+      'http://127.0.0.1:8233/namespaces/default/schedules/hdfs-to-warehouse',
+    );
   });
 });
