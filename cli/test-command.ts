@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
+import { TSX_IMPORT } from '../lib/tsx-import.ts';
 import { ensureChromium } from '../stack/chromium.ts';
 import {
   provisionAll,
@@ -74,10 +75,8 @@ export async function runTests(
   if (files.some((f) => relative(repoRoot, f).startsWith('test/ui'))) {
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));
   }
-  const loader = `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
   const args = [
-    '--import',
-    loader,
+    ...TSX_IMPORT,
     '--test',
     '--test-concurrency=1',
     '--test-reporter=spec',

@@ -4,6 +4,7 @@
 // through tsx.
 import { join } from 'node:path';
 import { repoRoot } from './config.ts';
+import { TSX_IMPORT } from './tsx-import.ts';
 import { type WorkerKind, workerBundle } from './worker-bundle.ts';
 
 export const WORKER_HEAP_MIB = 256;
@@ -34,10 +35,5 @@ export function logpipeNodeArgs(args: string[]): string[] {
   const worker = workerOf(args);
   if (worker === 'stream') return [`--max-old-space-size=${WORKER_HEAP_MIB}`, workerBundle('stream')];
   if (worker === 'batch') return [workerBundle('batch')];
-  return [
-    '--import',
-    `file://${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`,
-    join(repoRoot, 'cli/main.ts'),
-    ...args,
-  ];
+  return [...TSX_IMPORT, join(repoRoot, 'cli/main.ts'), ...args];
 }

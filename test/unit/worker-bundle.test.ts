@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../lib/config.ts';
 import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
 import { type WorkerKind, workerBundle } from '../../lib/worker-bundle.ts';
-import { prebuiltWorkflowBundle } from '../../lib/workflow-bundle.ts';
+import {
+  cachedWorkflowBundle,
+  prebuiltWorkflowBundle,
+  workflowSourceKey,
+} from '../../lib/workflow-bundle.ts';
 
 const NAMES: Record<WorkerKind, string> = { stream: 'streaming-worker', batch: 'batch-worker' };
 
@@ -71,10 +75,34 @@ describe('the workflow bundle', () => {
       assert.match(basename(path), /^workflows-[0-9a-f]{12}\.js$/);
       const js = readFileSync(path, 'utf8');
       assert.match(js, /hdfsToWarehouse/);
-      // Rebuilt from the same sources: the same file.
+      // The same sources: the bundle built before, found by the sources' key without a rebuild.
+      assert.equal(cachedWorkflowBundle({ LOGPIPE_DATA_DIR: dir }), path);
       assert.equal(await prebuiltWorkflowBundle({ LOGPIPE_DATA_DIR: dir }), path);
+      assert.equal(cachedWorkflowBundle({ LOGPIPE_DATA_DIR: dir }, 'another-key'), undefined);
+      rmSync(path);
+      assert.equal(cachedWorkflowBundle({ LOGPIPE_DATA_DIR: dir }), undefined, 'a bundle gone is rebuilt');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is keyed by the content of every source it can import', () => {
+    const root = mkdtempSync(join(tmpdir(), 'logpipe-wf-src-'));
+    try {
+      for (const d of ['workflows', 'temporal', 'lib/events', 'activities'])
+        mkdirSync(join(root, d), { recursive: true });
+      writeFileSync(join(root, 'package-lock.json'), '{}');
+      writeFileSync(join(root, 'workflows/index.ts'), 'export {};');
+      writeFileSync(join(root, 'lib/events/enums.ts'), "export const A = ['x'];");
+      const before = workflowSourceKey(root);
+      assert.equal(workflowSourceKey(root), before);
+      writeFileSync(join(root, 'lib/events/enums.ts'), "export const A = ['y'];");
+      const changed = workflowSourceKey(root);
+      assert.notEqual(changed, before, 'a nested lib file counts');
+      writeFileSync(join(root, 'README.md'), 'not a source');
+      assert.equal(workflowSourceKey(root), changed);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
