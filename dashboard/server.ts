@@ -25,7 +25,7 @@ import {
   timeline,
 } from './events-store.ts';
 import { allowedHosts, hostAllowed } from './host-check.ts';
-import { Monitoring, withTimeout } from './monitoring.ts';
+import { Monitoring, withTimeout } from './monitoring/index.ts';
 import {
   BadRequest,
   EVENT_TYPES,
