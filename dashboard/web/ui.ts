@@ -1,7 +1,7 @@
 // The page's building blocks: sections, KPIs, tables with CSV export, the problem banner. Every
 // value put into HTML goes through esc.
 import { toCsv } from '../csv.ts';
-import { fmt } from './format.ts';
+import { fmt, money } from './format.ts';
 
 export const $ = <T extends HTMLElement = HTMLElement>(sel: string, root: ParentNode = document) =>
   root.querySelector(sel) as T;
@@ -16,6 +16,21 @@ export interface Column<R> {
   html?: (row: R) => string;
 }
 
+/** Columns of rows of type R: text, numbers (right-aligned), dollars; the label defaults to the key. */
+export interface ColumnsOf<R> {
+  text(key: keyof R & string, label?: string): Column<R>;
+  num(key: keyof R & string, label?: string): Column<R>;
+  money(key: keyof R & string, label?: string): Column<R>;
+}
+
+function columnsOf<R>(): ColumnsOf<R> {
+  return {
+    text: (key, label = key) => ({ key, label }),
+    num: (key, label = key) => ({ key, label, num: true }),
+    money: (key, label = key) => ({ key, label, num: true, html: (r) => money(r[key]) }),
+  };
+}
+
 /** The problem banner: hidden without a message. */
 export function problem(msg?: string): void {
   const el = $('#problem');
@@ -23,8 +38,14 @@ export function problem(msg?: string): void {
   el.textContent = msg ?? '';
 }
 
-/** A table with a CSV button in its section's heading. */
-export function table<R extends object>(id: string, columns: Column<R>[], rows: R[], name: string): void {
+/** A table with a CSV button in its section's heading; `define` gives its columns. */
+export function table<R extends object>(
+  id: string,
+  define: (c: ColumnsOf<R>) => Column<R>[],
+  rows: R[],
+  name: string,
+): void {
+  const columns = define(columnsOf<R>());
   const el = document.getElementById(id) as HTMLElement;
   el.dataset.rows = String(rows.length);
   el.innerHTML = `<table><thead><tr>${columns

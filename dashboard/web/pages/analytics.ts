@@ -70,13 +70,13 @@ async function load({ stale }: Load): Promise<void> {
   );
   table(
     'table-revenue',
-    [
-      { key: 'date', label: 'day' },
-      { key: 'revenue', label: 'revenue', num: true, html: (r) => money(r.revenue) },
-      { key: 'orders_completed', label: 'completed', num: true },
-      { key: 'orders_failed', label: 'failed', num: true },
-      { key: 'units_sold', label: 'units', num: true },
-      { key: 'average_order_value', label: 'AOV', num: true, html: (r) => money(r.average_order_value) },
+    (c) => [
+      c.text('date', 'day'),
+      c.money('revenue'),
+      c.num('orders_completed', 'completed'),
+      c.num('orders_failed', 'failed'),
+      c.num('units_sold', 'units'),
+      c.money('average_order_value', 'AOV'),
     ],
     revenue.days,
     'revenue-daily',
@@ -98,12 +98,7 @@ async function load({ stale }: Load): Promise<void> {
   );
   table(
     'table-status',
-    [
-      { key: 'status', label: 'status' },
-      { key: 'orders', label: 'orders', num: true },
-      { key: 'lines', label: 'order lines', num: true },
-      { key: 'amount', label: 'amount', num: true, html: (r) => money(r.amount) },
-    ],
+    (c) => [c.text('status'), c.num('orders'), c.num('lines', 'order lines'), c.money('amount')],
     orders.byStatus,
     'orders-by-status',
   );
@@ -133,14 +128,14 @@ async function load({ stale }: Load): Promise<void> {
   );
   table(
     'table-funnel',
-    [
-      { key: 'date', label: 'day' },
-      { key: 'sessions', label: 'sessions', num: true },
-      { key: 'searched', label: 'searched', num: true },
-      { key: 'purchased', label: 'purchased', num: true },
-      { key: 'ordered', label: 'ordered', num: true },
-      { key: 'completed', label: 'completed', num: true },
-      { key: 'failed', label: 'failed', num: true },
+    (c) => [
+      c.text('date', 'day'),
+      c.num('sessions'),
+      c.num('searched'),
+      c.num('purchased'),
+      c.num('ordered'),
+      c.num('completed'),
+      c.num('failed'),
     ],
     funnel.days,
     'session-funnel',
@@ -158,35 +153,30 @@ async function load({ stale }: Load): Promise<void> {
   );
   table(
     'table-categories',
-    [
-      { key: 'category', label: 'category' },
-      { key: 'revenue', label: 'revenue', num: true, html: (r) => money(r.revenue) },
-      { key: 'orders_completed', label: 'completed', num: true },
-      { key: 'units_sold', label: 'units', num: true },
+    (c) => [
+      c.text('category'),
+      c.money('revenue'),
+      c.num('orders_completed', 'completed'),
+      c.num('units_sold', 'units'),
     ],
     products.categories,
     'categories',
   );
   table(
     'table-products',
-    [
-      { key: 'product_id', label: 'product' },
-      { key: 'product_name', label: 'name' },
-      { key: 'category', label: 'category' },
-      { key: 'units', label: 'units', num: true },
-      { key: 'revenue', label: 'revenue', num: true, html: (r) => money(r.revenue) },
+    (c) => [
+      c.text('product_id', 'product'),
+      c.text('product_name', 'name'),
+      c.text('category'),
+      c.num('units'),
+      c.money('revenue'),
     ],
     products.top,
     'top-products',
   );
   table(
     'table-users',
-    [
-      { key: 'country', label: 'country' },
-      { key: 'city', label: 'city' },
-      { key: 'users', label: 'users', num: true },
-      { key: 'average_age', label: 'average age', num: true },
-    ],
+    (c) => [c.text('country'), c.text('city'), c.num('users'), c.num('average_age', 'average age')],
     users.cities,
     'users-by-city',
   );

@@ -6,7 +6,7 @@ import { api } from '../api.ts';
 import { chart } from '../charts.ts';
 import { time } from '../format.ts';
 import { type Load, type Page, rangeValue } from '../page.ts';
-import { $, type Column, esc, problem, section, setKpi, table } from '../ui.ts';
+import { $, type Column, type ColumnsOf, esc, problem, section, setKpi, table } from '../ui.ts';
 
 const TYPES = ['search', 'purchase', 'order_complete', 'order_failed', 'error'];
 const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -57,22 +57,22 @@ function eventFilters(): Record<string, string> {
   return out;
 }
 
-const EVENT_COLUMNS: Column<EventRow>[] = [
+const eventColumns = (c: ColumnsOf<EventRow>): Column<EventRow>[] => [
   { key: 'timestamp', label: 'time (UTC)', html: (r) => esc(time(r.timestamp)) },
-  { key: 'event_type', label: 'type' },
+  c.text('event_type', 'type'),
   { key: 'level', label: 'level', html: (r) => `<span class="lvl-${esc(r.level)}">${esc(r.level)}</span>` },
-  { key: 'user_id', label: 'user' },
-  { key: 'country', label: 'country' },
-  { key: 'city', label: 'city' },
-  { key: 'product_id', label: 'product' },
-  { key: 'amount', label: 'amount', num: true },
-  { key: 'error_code', label: 'error' },
+  c.text('user_id', 'user'),
+  c.text('country'),
+  c.text('city'),
+  c.text('product_id', 'product'),
+  c.num('amount'),
+  c.text('error_code', 'error'),
   { key: 'query', label: 'query / message', html: (r) => esc(r.query ?? r.message ?? '') },
-  { key: 'event_id', label: 'event id' },
+  c.text('event_id', 'event id'),
 ];
 
 function renderEvents(fresh = 0): void {
-  table('table-events', EVENT_COLUMNS, live.rows, 'events');
+  table('table-events', eventColumns, live.rows, 'events');
   setKpi('events-count', String(live.rows.length), live.rows.length);
   const trs = document.querySelectorAll('#table-events tbody tr');
   for (let i = 0; i < fresh && i < trs.length; i++) trs[i]?.classList.add('new');

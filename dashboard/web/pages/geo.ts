@@ -1,7 +1,7 @@
 // Geography: the world map coloured by events, revenue or errors, and the counts by country and city.
 import { api } from '../api.ts';
 import { chart } from '../charts.ts';
-import { fmt, money } from '../format.ts';
+import { fmt } from '../format.ts';
 import { type Load, type Page, rangeValue } from '../page.ts';
 import { $, problem, section, table } from '../ui.ts';
 import { countryName, registerWorld } from '../world-map.ts';
@@ -59,25 +59,19 @@ async function load({ stale }: Load): Promise<void> {
   );
   table(
     'table-countries',
-    [
-      { key: 'country', label: 'country' },
-      { key: 'events', label: 'events', num: true },
-      { key: 'orders_completed', label: 'completed orders', num: true },
-      { key: 'revenue', label: 'revenue', num: true, html: (r) => money(r.revenue) },
-      { key: 'errors', label: 'errors', num: true },
+    (c) => [
+      c.text('country'),
+      c.num('events'),
+      c.num('orders_completed', 'completed orders'),
+      c.money('revenue'),
+      c.num('errors'),
     ],
     data.countries,
     'geo-countries',
   );
   table(
     'table-cities',
-    [
-      { key: 'country', label: 'country' },
-      { key: 'city', label: 'city' },
-      { key: 'events', label: 'events', num: true },
-      { key: 'revenue', label: 'revenue', num: true, html: (r) => money(r.revenue) },
-      { key: 'errors', label: 'errors', num: true },
-    ],
+    (c) => [c.text('country'), c.text('city'), c.num('events'), c.money('revenue'), c.num('errors')],
     data.cities,
     'geo-cities',
   );

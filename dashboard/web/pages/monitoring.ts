@@ -118,10 +118,7 @@ async function load({ stale }: Load): Promise<void> {
     );
     table(
       'table-errors',
-      [
-        { key: 'error_code', label: 'code' },
-        { key: 'errors', label: 'events', num: true },
-      ],
+      (c) => [c.text('error_code', 'code'), c.num('errors', 'events')],
       e.byCode,
       'errors-by-code',
     );
@@ -131,12 +128,7 @@ async function load({ stale }: Load): Promise<void> {
     setKpi('kpi-lag', fmt(l.total), l.total);
     table(
       'table-lag',
-      [
-        { key: 'partition', label: 'partition', num: true },
-        { key: 'high', label: 'end offset', num: true },
-        { key: 'committed', label: 'committed', num: true },
-        { key: 'lag', label: 'lag', num: true },
-      ],
+      (c) => [c.num('partition'), c.num('high', 'end offset'), c.num('committed'), c.num('lag')],
       l.partitions,
       'consumer-lag',
     );
@@ -144,21 +136,13 @@ async function load({ stale }: Load): Promise<void> {
   const d = ok(dlq);
   if (d) {
     setKpi('kpi-dlq', fmt(d.read), d.read);
-    table(
-      'table-dlq',
-      [
-        { key: 'reason', label: 'reason' },
-        { key: 'messages', label: 'messages', num: true },
-      ],
-      d.byReason,
-      'dead-letters',
-    );
+    table('table-dlq', (c) => [c.text('reason'), c.num('messages')], d.byReason, 'dead-letters');
     table(
       'table-dlq-recent',
-      [
+      (c) => [
         { key: 'at', label: 'dead-lettered at', html: (r) => esc(time(r.at)) },
-        { key: 'reason', label: 'reason' },
-        { key: 'detail', label: 'detail' },
+        c.text('reason'),
+        c.text('detail'),
       ],
       d.recent,
       'dead-letters-recent',
@@ -176,7 +160,7 @@ async function load({ stale }: Load): Promise<void> {
   if (r) {
     table(
       'table-runs',
-      [
+      (c) => [
         {
           key: 'workflowId',
           label: 'run',
@@ -194,8 +178,8 @@ async function load({ stale }: Load): Promise<void> {
           num: true,
           html: (x) => `${fmt(x.durationMs / 1000, 1)} s`,
         },
-        { key: 'filesNew', label: 'files', num: true },
-        { key: 'rowsLoaded', label: 'rows loaded', num: true },
+        c.num('filesNew', 'files'),
+        c.num('rowsLoaded', 'rows loaded'),
         {
           key: 'quarantined',
           label: 'quarantined',
