@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
+import type { FunnelAnswer, OrdersAnswer, ProductsAnswer, RevenueAnswer, UsersAnswer } from './api-types.ts';
 import type { TimeRange } from './params.ts';
 import { SwrCache } from './swr.ts';
 
@@ -16,6 +17,11 @@ export class MartsMissing extends Error {
     this.name = 'MartsMissing';
   }
 }
+
+/** A row as pg returns it: text columns, and sums and counts (numeric, bigint: text) that may be NULL. */
+type PgRow<Text extends string, MaybeNull extends string = never> = { [k in Text]: string } & {
+  [k in MaybeNull]: string | null;
+};
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
@@ -54,8 +60,13 @@ export class Analytics {
   }
 
   /** Revenue per day from revenue_daily (dates by order day, UTC). */
-  async revenue(r: TimeRange) {
-    const rows = await this.q<Record<string, string>>(
+  async revenue(r: TimeRange): Promise<RevenueAnswer> {
+    const rows = await this.q<
+      PgRow<
+        'date',
+        'revenue' | 'orders_completed' | 'orders_failed' | 'purchases' | 'units_sold' | 'failed_amount'
+      >
+    >(
       `SELECT order_date::text AS date,
               sum(revenue) AS revenue, sum(orders_completed) AS orders_completed,
               sum(orders_failed) AS orders_failed, sum(purchases) AS purchases,
@@ -101,8 +112,8 @@ export class Analytics {
   }
 
   /** Order lines and orders by status from fact_orders. */
-  async ordersByStatus(r: TimeRange) {
-    const rows = await this.q<Record<string, string>>(
+  async ordersByStatus(r: TimeRange): Promise<OrdersAnswer> {
+    const rows = await this.q<PgRow<'status', 'orders' | 'lines' | 'amount'>>(
       `SELECT status, count(DISTINCT order_id) AS orders, count(*) AS lines, sum(amount) AS amount
          FROM ${this.s}.fact_orders
         WHERE order_date >= $1::date AND order_date <= $2::date
@@ -120,8 +131,10 @@ export class Analytics {
   }
 
   /** The session funnel per day and over the range. */
-  async funnel(r: TimeRange) {
-    const rows = await this.q<Record<string, string>>(
+  async funnel(r: TimeRange): Promise<FunnelAnswer> {
+    const rows = await this.q<
+      PgRow<'date', 'sessions' | 'searched' | 'purchased' | 'ordered' | 'completed' | 'failed'>
+    >(
       `SELECT session_date::text AS date, sessions, searched, purchased, ordered, completed, failed
          FROM ${this.s}.session_funnel_daily
         WHERE session_date >= $1::date AND session_date <= $2::date
@@ -158,9 +171,9 @@ export class Analytics {
   }
 
   /** Best-selling products (completed order lines) and revenue by category. */
-  async products(r: TimeRange, limit: number) {
+  async products(r: TimeRange, limit: number): Promise<ProductsAnswer> {
     const [top, categories] = await Promise.all([
-      this.q<Record<string, string>>(
+      this.q<PgRow<'product_id', 'product_name' | 'category' | 'brand' | 'units' | 'orders' | 'revenue'>>(
         `SELECT f.product_id, p.product_name, p.category, p.brand,
                 sum(f.quantity) AS units, count(DISTINCT f.order_id) AS orders, sum(f.amount) AS revenue
            FROM ${this.s}.fact_orders f
@@ -171,7 +184,7 @@ export class Analytics {
           LIMIT $3`,
         [day(r.from), day(r.to), limit],
       ),
-      this.q<Record<string, string>>(
+      this.q<PgRow<'category', 'revenue' | 'orders_completed' | 'units_sold' | 'orders_failed'>>(
         `SELECT category, sum(revenue) AS revenue, sum(orders_completed) AS orders_completed,
                 sum(units_sold) AS units_sold, sum(orders_failed) AS orders_failed
            FROM ${this.s}.revenue_daily
@@ -201,8 +214,8 @@ export class Analytics {
   }
 
   /** Known users by city with their average age (dim_users). */
-  async usersByCity(limit: number) {
-    const rows = await this.q<Record<string, string>>(
+  async usersByCity(limit: number): Promise<UsersAnswer> {
+    const rows = await this.q<PgRow<'country' | 'city', 'users' | 'average_age'>>(
       `SELECT country, city, count(*) AS users, round(avg(age)::numeric, 1) AS average_age
          FROM ${this.s}.dim_users
         WHERE is_known

@@ -10,7 +10,7 @@ export function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export function toCsv(keys: string[], rows: Record<string, unknown>[]): string {
+export function toCsv<R extends object>(keys: readonly (keyof R & string)[], rows: readonly R[]): string {
   return [keys.map(csvCell).join(','), ...rows.map((r) => keys.map((k) => csvCell(r[k])).join(','))]
     .join('\n')
     .concat('\n');

@@ -6,19 +6,19 @@
 // events_by_user.
 import type cassandraDriver from 'cassandra-driver';
 import { dayHour } from '../lib/events/flatten.ts';
+import type { EventRow } from './api-types.ts';
+import { COUNTED_COLUMNS, type Counts, countRow, HOUR, MINUTE, mergeInto } from './event-counts.ts';
 import type { EventFilter, TimeRange } from './params.ts';
+import { SwrCache } from './swr.ts';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 /** The current hour is read again after 10 s, the previous hour after a minute, older ones after 5. */
 const CURRENT_TTL_MS = 10_000;
 const PREVIOUS_TTL_MS = MINUTE;
 const OLD_TTL_MS = 5 * MINUTE;
+/** Hour aggregates kept: the widest range (31 days, 744 hours) several times over. */
+const MAX_CACHED_HOURS = 4000;
 /** Partitions read at once when an aggregate is computed. */
 const SCAN_CONCURRENCY = 3;
-
-/** Sums keyed by dimension: n, t:<type>, l:<level>, e:<code>, c:<country>, cr:/ce:/co: per country, y:<country>|<city>, yr:/ye:, r. */
-export type Counts = Map<string, number>;
 
 interface HourAgg {
   total: Counts;
@@ -26,61 +26,6 @@ interface HourAgg {
   rows: number;
 }
 
-interface CacheEntry {
-  value?: HourAgg;
-  at: number;
-  refreshing?: Promise<HourAgg>;
-}
-
-export interface EventRow {
-  event_id: string;
-  timestamp: string;
-  event_type: string;
-  level: string;
-  service: string;
-  user_id: string;
-  session_id: string;
-  product_id: string;
-  device_type: string;
-  country: string;
-  city: string;
-  amount: number | null;
-  order_id: string | null;
-  query: string | null;
-  error_code: string | null;
-  message: string | null;
-}
-
-const add = (m: Counts, k: string, v = 1) => m.set(k, (m.get(k) ?? 0) + v);
-
-export function mergeInto(into: Counts, from: Counts): void {
-  for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
-}
-
-function countRow(m: Counts, r: cassandraDriver.types.Row): void {
-  const type = r.event_type as string;
-  const country = (r.geo_country as string | null) ?? '?';
-  const city = `${country}|${(r.geo_city as string | null) ?? '?'}`;
-  add(m, 'n');
-  add(m, `t:${type}`);
-  add(m, `l:${r.level}`);
-  add(m, `c:${country}`);
-  add(m, `y:${city}`);
-  if (type === 'order_complete') {
-    const amount = Number(r.details_amount ?? 0);
-    add(m, 'r', amount);
-    add(m, `cr:${country}`, amount);
-    add(m, `yr:${city}`, amount);
-    add(m, `co:${country}`);
-  }
-  if (type === 'error') {
-    add(m, `e:${r.error_code ?? '?'}`);
-    add(m, `ce:${country}`);
-    add(m, `ye:${city}`);
-  }
-}
-
-const AGG_COLUMNS = 'timestamp, event_type, level, geo_country, geo_city, details_amount, error_code';
 const ROW_COLUMNS =
   'event_id, timestamp, event_type, level, service, user_id, session_id, product_id, device_type, geo_country, geo_city, details_amount, attempted_amount, details_order_id, details_query, error_code, message';
 
@@ -130,7 +75,8 @@ export function hoursOf(range: TimeRange): number[] {
 }
 
 export class EventsStore {
-  private readonly cache = new Map<number, CacheEntry>();
+  // A stale aggregate is served for as long as its refresh takes (no upper bound on staleness).
+  private readonly cache = new SwrCache<HourAgg>(OLD_TTL_MS, Number.POSITIVE_INFINITY, MAX_CACHED_HOURS);
   private readonly ks: string;
 
   constructor(
@@ -146,7 +92,7 @@ export class EventsStore {
     let pageState: string | undefined;
     do {
       const rs = await this.client.execute(
-        `SELECT ${AGG_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ?`,
+        `SELECT ${COUNTED_COLUMNS} FROM ${this.ks}.ecomm_log WHERE day = ? AND hour = ?`,
         [day, hour],
         { prepare: true, fetchSize: 5000, pageState },
       );
@@ -167,33 +113,10 @@ export class EventsStore {
   }
 
   /** An hour's aggregate: cached, refreshed after its TTL while the stale one keeps being served. */
-  private hourAgg(hourStart: number, now: number): Promise<HourAgg> | HourAgg {
+  private hourAgg(hourStart: number, now: number): Promise<HourAgg> {
     const ttl =
       hourStart + HOUR > now ? CURRENT_TTL_MS : hourStart + 2 * HOUR > now ? PREVIOUS_TTL_MS : OLD_TTL_MS;
-    let entry = this.cache.get(hourStart);
-    if (!entry) {
-      entry = { at: 0 };
-      this.cache.set(hourStart, entry);
-    }
-    const e = entry;
-    if (e.value && now - e.at < ttl) return e.value;
-    if (!e.refreshing) {
-      const started = Date.now();
-      e.refreshing = this.scanHour(hourStart)
-        .then((v) => {
-          e.value = v;
-          e.at = started;
-          return v;
-        })
-        .finally(() => {
-          e.refreshing = undefined;
-        });
-    }
-    if (e.value) {
-      e.refreshing.catch(() => {});
-      return e.value;
-    }
-    return e.refreshing;
+    return this.cache.get(String(hourStart), () => this.scanHour(hourStart), ttl);
   }
 
   /** Forgets every cached aggregate (tests and the bench's cold measurements). */
@@ -339,90 +262,4 @@ export class EventsStore {
     }
     return out;
   }
-}
-
-// Shaping of aggregates into the API's answers.
-
-const prefixed = (m: Counts, p: string) =>
-  [...m.entries()].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v] as const);
-
-export const round2 = (x: number) => Math.round(x * 100) / 100;
-
-export function overview(total: Counts) {
-  return {
-    events: total.get('n') ?? 0,
-    byType: Object.fromEntries(prefixed(total, 't:').sort()),
-    byLevel: Object.fromEntries(prefixed(total, 'l:').sort()),
-    revenue: round2(total.get('r') ?? 0),
-    errors: total.get('t:error') ?? 0,
-    countries: prefixed(total, 'c:').length,
-  };
-}
-
-export function errorsByCode(total: Counts) {
-  return prefixed(total, 'e:')
-    .map(([error_code, errors]) => ({ error_code, errors }))
-    .sort((a, b) => b.errors - a.errors || a.error_code.localeCompare(b.error_code));
-}
-
-export function geo(total: Counts) {
-  const countries = prefixed(total, 'c:')
-    .map(([country, events]) => ({
-      country,
-      events,
-      revenue: round2(total.get(`cr:${country}`) ?? 0),
-      orders_completed: total.get(`co:${country}`) ?? 0,
-      errors: total.get(`ce:${country}`) ?? 0,
-    }))
-    .sort((a, b) => b.events - a.events || a.country.localeCompare(b.country));
-  const cities = prefixed(total, 'y:')
-    .map(([key, events]) => {
-      const [country, city] = key.split('|') as [string, string];
-      return {
-        country,
-        city,
-        events,
-        revenue: round2(total.get(`yr:${key}`) ?? 0),
-        errors: total.get(`ye:${key}`) ?? 0,
-      };
-    })
-    .sort((a, b) => b.events - a.events || a.city.localeCompare(b.city));
-  return { countries, cities };
-}
-
-/** Events per type per bucket: minutes for ranges up to 6 h, hours beyond (whole hours from their totals). */
-export function timeline(
-  counts: { minutes: Map<number, Counts>; hourTotals: Map<number, Counts> },
-  range: TimeRange,
-  types: readonly string[],
-) {
-  const span = range.to.getTime() - range.from.getTime();
-  const bucketMs = span <= 6 * HOUR ? MINUTE : HOUR;
-  const buckets = new Map<number, Counts>();
-  if (bucketMs === HOUR) for (const [h, c] of counts.hourTotals) buckets.set(h, c);
-  for (const [m, c] of counts.minutes) {
-    const b = Math.floor(m / bucketMs) * bucketMs;
-    if (bucketMs === HOUR && counts.hourTotals.has(b)) continue;
-    let into = buckets.get(b);
-    if (!into) {
-      into = new Map();
-      buckets.set(b, into);
-    }
-    mergeInto(into, c);
-  }
-  const points = [];
-  const first = Math.floor(range.from.getTime() / bucketMs) * bucketMs;
-  for (let b = first; b < range.to.getTime(); b += bucketMs) {
-    const c = buckets.get(b);
-    const point: Record<string, number | string> = { t: new Date(b).toISOString() };
-    let sum = 0;
-    for (const t of types) {
-      const v = c?.get(`t:${t}`) ?? 0;
-      point[t] = v;
-      sum += v;
-    }
-    point.total = sum;
-    points.push(point);
-  }
-  return { bucket: bucketMs === MINUTE ? 'minute' : 'hour', types, points };
 }

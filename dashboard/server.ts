@@ -3,7 +3,7 @@
 // Bound to DASHBOARD_HOST (127.0.0.1 by default). Read-only: the server answers only GET and HEAD,
 // its PostgreSQL sessions are read-only (PostgreSQL refuses writes on them), it only SELECTs from
 // Cassandra, and it only reads Kafka (the dead-letter topic with its own group, committing nothing).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type cassandraDriver from 'cassandra-driver';
 import type pg from 'pg';
@@ -14,18 +14,13 @@ import type { Config } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { Analytics, MartsMissing, warehouseSchema } from './analytics.ts';
+import type { ApiAnswers, ApiPath } from './api-types.ts';
 import { type Assets, buildAssets } from './assets.ts';
-import {
-  type EventRow,
-  EventsStore,
-  errorsByCode,
-  geo,
-  matches,
-  overview,
-  timeline,
-} from './events-store.ts';
+import { errorsByCode, geo, overview, timeline } from './event-answers.ts';
+import { EventsStore } from './events-store.ts';
 import { allowedHosts, hostAllowed } from './host-check.ts';
-import { Monitoring, withTimeout } from './monitoring.ts';
+import { liveTail } from './live-tail.ts';
+import { Monitoring, withTimeout } from './monitoring/index.ts';
 import {
   BadRequest,
   EVENT_TYPES,
@@ -38,6 +33,8 @@ import {
 import { SwrCache } from './swr.ts';
 
 type Handler = (query: URLSearchParams) => Promise<unknown>;
+/** One handler per endpoint, answering that endpoint's type (dashboard/api-types.ts). */
+type Routes = { [P in ApiPath]: (query: URLSearchParams) => Promise<ApiAnswers[P]> };
 
 export interface Dashboard {
   url: string;
@@ -62,10 +59,10 @@ export async function startDashboard(
   const monitoring = new Monitoring(config, kafka, cassandra, pool, log);
   const analytics = new Analytics(pool, warehouseSchema(config));
 
-  const routes: Record<string, Handler> = {
+  const routes: Routes = {
     '/healthz': async (q) => {
       noParams(q);
-      return { ok: true };
+      return { ok: true as const };
     },
     '/api/health': async (q) => {
       noParams(q);
@@ -161,7 +158,7 @@ export async function startDashboard(
       const asset = assets.files.get(url.pathname === '/' ? '/index.html' : url.pathname);
       if (asset) return send(res, 200, asset.type, asset.body, { 'cache-control': 'no-cache' });
       if (url.pathname === '/api/events/stream') return live.subscribe(req, res, url.searchParams);
-      const handler = routes[url.pathname];
+      const handler: Handler | undefined = routes[url.pathname as ApiPath];
       if (!handler)
         return send(
           res,
@@ -225,86 +222,6 @@ function send(
     ...headers,
   });
   res.end(body);
-}
-
-/**
- * Server-sent events of the newest rows: one poll of Cassandra per second for every subscriber,
- * each subscriber getting the rows matching its own filters. Rows are re-read over a 30 s window so
- * events written a little late are not missed, and sent once each.
- */
-function liveTail(store: EventsStore, log: Logger) {
-  const WINDOW_MS = 30_000;
-  const clients = new Set<{ res: ServerResponse; filter: ReturnType<typeof eventFilterParams> }>();
-  const seen = new Map<string, number>();
-  let timer: NodeJS.Timeout | undefined;
-  let polling = false;
-  let primed = false;
-
-  const poll = async () => {
-    if (polling) return;
-    polling = true;
-    try {
-      const now = Date.now();
-      const rows = await store.since(new Date(now - WINDOW_MS), new Date(now));
-      const fresh: EventRow[] = [];
-      for (const r of rows) {
-        if (seen.has(r.event_id)) continue;
-        seen.set(r.event_id, now);
-        fresh.push(r);
-      }
-      for (const [id, at] of seen) if (at < now - 2 * WINDOW_MS) seen.delete(id);
-      // The first poll only learns what is already there: the page loaded those with /api/events.
-      if (!primed) {
-        primed = true;
-        return;
-      }
-      if (!fresh.length) return;
-      fresh.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
-      for (const c of clients) {
-        const mine = fresh.filter((e) => matches(e, c.filter)).slice(0, c.filter.limit);
-        if (mine.length) c.res.write(`event: events\ndata: ${JSON.stringify(mine)}\n\n`);
-      }
-    } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'live tail poll failed');
-      for (const c of clients) c.res.write(`event: problem\ndata: ${JSON.stringify(errorMessage(err))}\n\n`);
-    } finally {
-      polling = false;
-    }
-  };
-
-  return {
-    subscribe(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
-      const filter = eventFilterParams(query);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      res.write('retry: 2000\n\n');
-      const client = { res, filter };
-      clients.add(client);
-      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-      req.on('close', () => {
-        clearInterval(ping);
-        clients.delete(client);
-        if (!clients.size && timer) {
-          clearInterval(timer);
-          timer = undefined;
-          primed = false;
-          seen.clear();
-        }
-      });
-      if (!timer) {
-        timer = setInterval(poll, 1000);
-        void poll();
-      }
-    },
-    close() {
-      if (timer) clearInterval(timer);
-      for (const c of clients) c.res.end();
-      clients.clear();
-    },
-  };
 }
 
 export type { Assets };

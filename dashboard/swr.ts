@@ -10,10 +10,11 @@ export class SwrCache<T> {
     private readonly maxEntries = 500,
   ) {}
 
-  get(key: string, compute: () => Promise<T>): Promise<T> {
+  /** `ttlMs` overrides the cache's own for this key (values that age at different speeds). */
+  get(key: string, compute: () => Promise<T>, ttlMs = this.ttlMs): Promise<T> {
     const now = Date.now();
     let e = this.entries.get(key);
-    if (e && e.value !== undefined && now - e.at < this.ttlMs) return Promise.resolve(e.value);
+    if (e && e.value !== undefined && now - e.at < ttlMs) return Promise.resolve(e.value);
     if (!e) {
       if (this.entries.size >= this.maxEntries) this.evict(now);
       e = { at: 0 };

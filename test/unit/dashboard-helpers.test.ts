@@ -2,7 +2,8 @@
 // and the stale-while-revalidate cache.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dbtSummary, parsePrometheus } from '../../dashboard/monitoring.ts';
+import { dbtSummary } from '../../dashboard/monitoring/batch-runs.ts';
+import { parsePrometheus } from '../../dashboard/monitoring/stream-metrics.ts';
 import { BadRequest, eventFilterParams, noParams, rangeParams } from '../../dashboard/params.ts';
 import { SwrCache } from '../../dashboard/swr.ts';
 
