@@ -3,7 +3,7 @@
 // quoted as an identifier.
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
-import { errorMessage } from '../lib/errors.ts';
+import { errorField, errorMessage } from '../lib/errors.ts';
 import type { FunnelAnswer, OrdersAnswer, ProductsAnswer, RevenueAnswer, UsersAnswer } from './api-types.ts';
 import type { TimeRange } from './params.ts';
 import { SwrCache } from './swr.ts';
@@ -53,7 +53,7 @@ export class Analytics {
       return (await this.pool.query<T>(sql, values)).rows;
     } catch (err) {
       // 42P01 undefined table, 3F000 undefined schema.
-      const code = (err as { code?: string }).code;
+      const code = errorField(err, 'code');
       if (code === '42P01' || code === '3F000') throw new MartsMissing(this.schema, errorMessage(err));
       throw err;
     }

@@ -1,7 +1,9 @@
 // The newest batch runs from Temporal's visibility, each with what it loaded and its dbt tests. A
 // closed run's result never changes, so it is fetched once and kept.
+
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Config } from '../../lib/config.ts';
+import { errorField, errorMessage } from '../../lib/errors.ts';
 import { BATCH_WORKFLOW_TYPE } from '../../temporal/names.ts';
 import type { BatchRun, BatchRunOutcome, DbtSummary } from '../api-types.ts';
 import type { MonitoringConnections } from './connections.ts';
@@ -90,8 +92,10 @@ export class BatchRuns {
         await withTimeout(handle.result(), 5000, 'result');
         return {};
       } catch (err) {
-        const e = err as { cause?: { message?: string; cause?: { message?: string } }; message?: string };
-        return { failure: e.cause?.cause?.message ?? e.cause?.message ?? e.message ?? String(err) };
+        // The workflow's failure (the step and its cause), under the WorkflowFailedError.
+        const cause = (err as { cause?: unknown }).cause;
+        const inner = (cause as { cause?: unknown } | undefined)?.cause;
+        return { failure: errorField(inner, 'message') ?? errorField(cause, 'message') ?? errorMessage(err) };
       }
     }
     const r = (await withTimeout(handle.result(), 5000, 'result')) as {

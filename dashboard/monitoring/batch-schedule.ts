@@ -1,6 +1,9 @@
 // The batch schedule as Temporal describes it: paused or not, the next runs and the recent ones.
+
 import type { Config } from '../../lib/config.ts';
+import { errorField } from '../../lib/errors.ts';
 import { SCHEDULE_ID } from '../../temporal/names.ts';
+import { scheduleLink } from '../../temporal/ui-links.ts';
 import type { ScheduleAnswer } from '../api-types.ts';
 import type { MonitoringConnections } from './connections.ts';
 
@@ -24,10 +27,10 @@ export async function batchSchedule(
         url: connections.runUrl(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId),
       })),
       runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
-      url: `${config.TEMPORAL_UI_URL}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/schedules/${SCHEDULE_ID}`,
+      url: scheduleLink(config, SCHEDULE_ID),
     };
   } catch (err) {
-    if ((err as Error).name === 'ScheduleNotFoundError')
+    if (errorField(err, 'name') === 'ScheduleNotFoundError')
       return { id: SCHEDULE_ID, exists: false, paused: null, note: null, nextRuns: [], recent: [] };
     throw err;
   }

@@ -1,9 +1,11 @@
 // The monitoring's own connections, opened on first use and shared by every panel: one Kafka admin
 // (dropped when it disconnects, so the next read reconnects) and one Temporal client.
+
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
 import type { Config } from '../../lib/config.ts';
+import { workflowLink } from '../../temporal/ui-links.ts';
 
 export class MonitoringConnections {
   private admin?: Admin;
@@ -52,8 +54,7 @@ export class MonitoringConnections {
 
   /** Temporal Web UI link to one run. */
   runUrl(workflowId: string, runId: string): string {
-    const ns = encodeURIComponent(this.config.TEMPORAL_NAMESPACE);
-    return `${this.config.TEMPORAL_UI_URL}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+    return workflowLink(this.config, workflowId, runId);
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,13 @@
 // Real-time events: the newest events matching the filters, then new ones as they arrive over
 // server-sent events (/api/events/stream), with an activity chart of the last hour. Pausing closes
 // the stream; resuming reloads the page's rows.
+import { EVENT_TYPES, LEVELS } from '../../../lib/events/enums.ts';
 import type { EventRow } from '../../api-types.ts';
 import { api } from '../api.ts';
 import { chart } from '../charts.ts';
 import { time } from '../format.ts';
 import { type Load, type Page, rangeValue } from '../page.ts';
 import { $, type Column, type ColumnsOf, esc, problem, section, setKpi, table } from '../ui.ts';
-
-const TYPES = ['search', 'purchase', 'order_complete', 'order_failed', 'error'];
-const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 const live = {
   source: undefined as EventSource | undefined,
@@ -25,13 +23,13 @@ function countMinute(e: EventRow): void {
 }
 
 function layout(): string {
-  const options = (xs: string[]) =>
+  const options = (xs: readonly string[]) =>
     `<option value="">any</option>${xs.map((x) => `<option>${x}</option>`).join('')}`;
   return [
     section(
       'Filters',
       `<form class="filters" id="filters" onsubmit="return false">
-        <label>type<select name="type" id="f-type">${options(TYPES)}</select></label>
+        <label>type<select name="type" id="f-type">${options(EVENT_TYPES)}</select></label>
         <label>level<select name="level" id="f-level">${options(LEVELS)}</select></label>
         <label>country<input name="country" id="f-country" size="5" placeholder="US"></label>
         <label>user<input name="user" id="f-user" size="12" placeholder="user id"></label>

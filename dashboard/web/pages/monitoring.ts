@@ -1,6 +1,7 @@
 // Pipeline monitoring: the services, ingestion KPIs, the timeline by event type, consumer lag,
 // error codes, dead letters by reason, and the batch runs and schedule from Temporal. Each panel
 // shows what answered; what did not is named in the problem banner.
+import { errorMessage } from '../../../lib/errors.ts';
 import { api } from '../api.ts';
 import { chart } from '../charts.ts';
 import { fmt, time } from '../format.ts';
@@ -56,7 +57,7 @@ async function load({ stale }: Load): Promise<void> {
   const problems: string[] = [];
   const ok = <T>(r: PromiseSettledResult<T>): T | undefined => {
     if (r.status === 'fulfilled') return r.value;
-    problems.push((r.reason as Error).message);
+    problems.push(errorMessage(r.reason));
     return undefined;
   };
   const h = ok(health);
