@@ -6,27 +6,22 @@ import { createKafka } from '../lib/clients/kafka.ts';
 import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { loadConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
 import { migrate } from './streaming/cassandra-schema.ts';
 import { boundPort, createStreamMetrics, serveMetrics } from './streaming/metrics.ts';
+import { retry } from './streaming/retry.ts';
 import { StreamWorker } from './streaming/stream-worker.ts';
 
-/** Retries a start-up step while Kafka answers with a retriable error (up to 30 s). */
-async function retryKafka(
-  log: ReturnType<typeof createLogger>,
-  what: string,
-  fn: () => Promise<void>,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const retriable = (err as { retriable?: boolean }).retriable === true;
-      if (!retriable || attempt >= 30) throw err;
-      log.warn({ err: errorMessage(err), attempt }, `Kafka not ready while ${what}; retrying`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+/** Retries a start-up step while Kafka answers with a retriable error (30 attempts, 1 s apart). */
+function retryKafka(log: Logger, what: string, fn: () => Promise<void>): Promise<void> {
+  return retry(what, fn, {
+    initialMs: 1000,
+    maxMs: 1000,
+    attempts: 30,
+    isFinal: (err) => (err as { retriable?: unknown } | null)?.retriable !== true,
+    onRetry: (err, attempt) =>
+      log.warn({ err: errorMessage(err), attempt }, `Kafka not ready while ${what}; retrying`),
+  });
 }
 
 export async function runStreamingWorker(): Promise<void> {
@@ -40,20 +35,23 @@ export async function runStreamingWorker(): Promise<void> {
   });
 
   const cassandra = createCassandra(config);
-  for (let attempt = 1; ; attempt++) {
-    try {
+  await retry(
+    'connecting to Cassandra',
+    async () => {
       await cassandra.connect();
       await migrate(cassandra, config.CASSANDRA_KEYSPACE, {
         replicationFactor: config.CASSANDRA_REPLICATION_FACTOR,
         localDc: config.CASSANDRA_LOCAL_DC,
       });
-      break;
-    } catch (err) {
-      if (attempt >= 30) throw err;
-      log.warn({ err: errorMessage(err), attempt }, 'Cassandra not ready; retrying');
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
+    },
+    {
+      initialMs: 2000,
+      maxMs: 2000,
+      attempts: 30,
+      onRetry: (err, attempt) =>
+        log.warn({ err: errorMessage(err), attempt }, 'Cassandra not ready; retrying'),
+    },
+  );
 
   const metrics = createStreamMetrics();
   const worker = new StreamWorker({ config, kafka, cassandra, hdfs: new Hdfs(config), log, metrics });
