@@ -13,15 +13,20 @@ import { type Config, repoRoot } from './config.ts';
 import { writeNamedByContent } from './content-file.ts';
 import { TSX_IMPORT } from './tsx-import.ts';
 
-/** Bundles workflows/index.ts into `dir`; returns the bundle's path. Runs webpack: call it in a child. */
-export async function writeWorkflowBundle(dir: string): Promise<string> {
+/** The code of workflows/index.ts bundled by webpack (the worker's, and the workflow tests'). */
+export async function workflowBundleCode(): Promise<string> {
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
   const { code } = await bundleWorkflowCode({
     workflowsPath: join(repoRoot, 'workflows/index.ts'),
     // stdout carries the path only; webpack's warnings and errors go to stderr.
     logger: new DefaultLogger('WARN', (e) => process.stderr.write(`[workflow bundle] ${e.message}\n`)),
   });
-  return writeNamedByContent(dir, 'workflows-', '.js', code);
+  return code;
+}
+
+/** Bundles workflows/index.ts into `dir`; returns the bundle's path. Runs webpack: call it in a child. */
+export async function writeWorkflowBundle(dir: string): Promise<string> {
+  return writeNamedByContent(dir, 'workflows-', '.js', await workflowBundleCode());
 }
 
 /** Where the worker of this environment keeps its workflow bundles. */
