@@ -12,11 +12,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { BatchActivities, LoadTotals } from '../../activities/batch-activities.ts';
-import type { HourKey } from '../../activities/compact-hour.ts';
 import type { DbtStepResult } from '../../activities/dbt-step.ts';
 import type { FileLoad } from '../../activities/load-file.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { workflowBundleCode } from '../../lib/workflow-bundle.ts';
+import type { HourKey } from '../../lib/hdfs-layout.ts';
+import { prebuiltWorkflowBundle } from '../../lib/workflow-bundle.ts';
 import { stackContext } from '../../stack/stack.ts';
 import { temporalBin } from '../../stack/temporal.ts';
 import { FAILURE } from '../../temporal/names.ts';
@@ -173,8 +173,9 @@ let running: Promise<void>;
 
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const ctx = stackContext(loadConfig());
-  const [started, code] = await Promise.all([
+  const config = loadConfig();
+  const ctx = stackContext(config);
+  const [started, codePath] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: temporalBin(ctx) },
@@ -182,14 +183,15 @@ before(async () => {
         log: { format: 'pretty', level: 'error' },
       },
     }),
-    workflowBundleCode(),
+    // The batch worker's own bundle of the workflow code (rebuilt only when a source changed).
+    prebuiltWorkflowBundle(config),
   ]);
   env = started;
   worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowBundle: { code },
+    workflowBundle: { codePath },
     activities: dispatching,
   });
   running = worker.run();
