@@ -4,6 +4,7 @@
 // when missing), then the unit tests.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
 import { TSX_IMPORT } from '../lib/tsx-import.ts';
@@ -78,7 +79,9 @@ export async function runTests(
   const args = [
     ...TSX_IMPORT,
     '--test',
-    '--test-concurrency=1',
+    // The stack's tests share its servers and ports: one file at a time. Unit test files share
+    // nothing (temporary dirs, free ports): as many at once as there are cores.
+    `--test-concurrency=${needsStack || files.some((f) => suite(f) === 'test/e2e') ? 1 : availableParallelism()}`,
     '--test-reporter=spec',
     ...(opts.namePattern ? [`--test-name-pattern=${opts.namePattern}`] : []),
     ...files,
