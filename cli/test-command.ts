@@ -17,6 +17,7 @@ import {
   stackUp,
   stopServices,
 } from '../stack/stack.ts';
+import { temporal } from '../stack/temporal.ts';
 import type { StackContext } from '../stack/types.ts';
 import { pipelineProcesses } from './pipeline.ts';
 
@@ -72,6 +73,10 @@ export async function runTests(
   } else if (needsStack) {
     process.stderr.write('[test] making sure the stack is up ...\n');
     await stackUp(ctx);
+  }
+  if (!needsStack && files.some((f) => suite(f) === 'test/unit')) {
+    // The workflow tests start their own Temporal dev server from the provisioned CLI.
+    await provisionAll(ctx, [temporal]);
   }
   if (files.some((f) => relative(repoRoot, f).startsWith('test/ui'))) {
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));
