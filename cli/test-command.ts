@@ -50,9 +50,11 @@ export async function runTests(
     ? opts.files.map((f) => join(process.cwd(), f))
     : (opts.unitOnly ? ['test/unit'] : SUITES).flatMap((s) => testFiles(join(repoRoot, s)));
   const suite = (f: string) => relative(repoRoot, f).split('/').slice(0, 2).join('/');
-  const needsStack = files.some((f) => !['test/unit', 'test/e2e'].includes(suite(f)));
+  const suites = new Set(files.map(suite));
+  const hasE2e = suites.has('test/e2e');
+  const needsStack = [...suites].some((s) => s !== 'test/unit' && s !== 'test/e2e');
   const env = { ...process.env };
-  if (files.some((f) => suite(f) === 'test/e2e')) {
+  if (hasE2e) {
     const processes = pipelineProcesses({ producer: true });
     const running = [
       ...(await stackStatus(ctx)),
@@ -74,11 +76,11 @@ export async function runTests(
     process.stderr.write('[test] making sure the stack is up ...\n');
     await stackUp(ctx);
   }
-  if (!needsStack && files.some((f) => suite(f) === 'test/unit')) {
+  if (!needsStack && suites.has('test/unit')) {
     // The workflow tests start their own Temporal dev server from the provisioned CLI.
     await provisionAll(ctx, [temporal]);
   }
-  if (files.some((f) => relative(repoRoot, f).startsWith('test/ui'))) {
+  if (suites.has('test/ui')) {
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));
   }
   const args = [
@@ -86,7 +88,7 @@ export async function runTests(
     '--test',
     // The stack's tests share its servers and ports: one file at a time. Unit test files share
     // nothing (temporary dirs, free ports): as many at once as there are cores.
-    `--test-concurrency=${needsStack || files.some((f) => suite(f) === 'test/e2e') ? 1 : availableParallelism()}`,
+    `--test-concurrency=${needsStack || hasE2e ? 1 : availableParallelism()}`,
     '--test-reporter=spec',
     ...(opts.namePattern ? [`--test-name-pattern=${opts.namePattern}`] : []),
     ...files,

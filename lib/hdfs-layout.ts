@@ -51,11 +51,10 @@ export function parseDayFolder(name: string): string | undefined {
   return /^dt=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1];
 }
 
-/** The hour of an `hour=HH` folder name, or undefined for any other name. */
+/** The hour of an `hour=HH` folder name (two digits), or undefined for any other name. */
 export function parseHourFolder(name: string): number | undefined {
   const m = /^hour=(\d{2})$/.exec(name);
-  const hour = m ? Number(m[1]) : Number.NaN;
-  return hour >= 0 && hour <= 23 ? hour : undefined;
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Whether a file name in an hour folder is data (raw or compacted NDJSON), not a temporary file. */

@@ -6,7 +6,7 @@
 // A bundle is reused while the sources it can come from are unchanged (a key of their contents
 // names it), so a worker start or restart spends no webpack run on code it has bundled before.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { type Config, repoRoot } from './config.ts';
@@ -89,7 +89,9 @@ export async function prebuiltWorkflowBundle(config: Pick<Config, 'LOGPIPE_DATA_
   const path = child.stdout.trim().split('\n').at(-1) ?? '';
   if (!path.endsWith('.js') || !existsSync(path))
     throw new Error(`the workflow bundler printed no bundle path (stdout: ${child.stdout.slice(0, 200)})`);
-  // The index is written after the bundle: a crash between the two only costs a rebuild.
-  writeFileSync(indexPath(config, key), `${basename(path)}\n`);
+  // The index is written after the bundle (tmp + rename): a crash between the two only costs a rebuild.
+  const index = indexPath(config, key);
+  writeFileSync(`${index}.${process.pid}.tmp`, `${basename(path)}\n`);
+  renameSync(`${index}.${process.pid}.tmp`, index);
   return path;
 }

@@ -1,5 +1,5 @@
-// Links into the Temporal Web UI, written once: the batch's alerts, the dashboard and the CLI point
-// at the same pages. Pure (no client), so any layer may use them.
+// Links into the Temporal Web UI, written once: the batch's alerts and the dashboard point at the
+// same pages. Pure (no client), so any layer may use them.
 import type { Config } from '../lib/config.ts';
 
 type UiConfig = Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;

@@ -11,7 +11,6 @@ export const PAYMENT_METHODS = ['credit_card', 'paypal', 'bank_transfer'] as con
 export const SHIPPING_METHODS = ['standard', 'express', 'pickup'] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
-export type Level = (typeof LEVELS)[number];
 
 /** Every closed set by the name dbt's `contract_values(name)` uses. */
 export const CONTRACT_VALUES = {

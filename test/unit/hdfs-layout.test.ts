@@ -45,14 +45,14 @@ describe('HDFS layout names', () => {
     assert.equal(hourKey('2026-01-05', 7), '2026-01-05T07');
   });
 
-  it('reads back only the folder names it writes', () => {
+  it('reads back folder names of the layout only (two-digit hours, as the listing always read them)', () => {
     assert.equal(parseDayFolder('dt=2026-12-02'), '2026-12-02');
     for (const name of ['dt=2026-12-2', 'date=2026-12-02', 'dt=2026-12-02x', '_tmp']) {
       assert.equal(parseDayFolder(name), undefined, name);
     }
     assert.equal(parseHourFolder('hour=00'), 0);
     assert.equal(parseHourFolder('hour=23'), 23);
-    for (const name of ['hour=24', 'hour=7', 'hour=99', 'h=07'])
+    for (const name of ['hour=7', 'hour=123', 'h=07', 'hour=0a'])
       assert.equal(parseHourFolder(name), undefined, name);
   });
 
@@ -84,7 +84,7 @@ describe('listing hour folders', () => {
     );
     await hdfs.writeFile('/raw/T/dt=2026-12-02/hour=05/_tmp-x.ndjson', 'tmp\n');
     await hdfs.writeFile('/raw/T/dt=2026-12-02/hour=05/readme.txt', 'x');
-    await hdfs.writeFile('/raw/T/dt=2026-12-02/hour=99/T+0+1+2.ndjson', 'not an hour\n');
+    await hdfs.writeFile('/raw/T/dt=2026-12-02/hour=7/T+0+1+2.ndjson', 'not an hour\n');
     await hdfs.writeFile('/raw/T/_tmp/T/0/x.ndjson', 'bookkeeping\n');
     await hdfs.mkdirs('/raw/T/dt=2026-12-03');
     const files = await listRawFiles(hdfs, '/raw', 'T');
