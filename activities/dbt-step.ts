@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
-import { type DbtNodeResult, failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { batchBuildArgs, type DbtNodeResult, failedNodes, invokeDbt } from '../lib/dbt.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
@@ -157,7 +157,7 @@ export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: stri
       try {
         r = await invokeDbt(
           config,
-          ['build', ...(plan.snapshot ? [] : ['--exclude-resource-type', 'snapshot'])],
+          batchBuildArgs(plan.snapshot),
           { targetPath, logPath: logDir },
           { signal: ctx.cancellationSignal },
         );

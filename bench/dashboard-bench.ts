@@ -17,7 +17,7 @@ import { Hdfs } from '../lib/clients/hdfs.ts';
 import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
 import { loadConfig } from '../lib/config.ts';
-import { failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { batchBuildArgs, failedNodes, invokeDbt } from '../lib/dbt.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { dayHour, flattenEvent } from '../lib/events/flatten.ts';
 import { logpipeNodeArgs } from '../lib/node-args.ts';
@@ -220,7 +220,7 @@ export async function dashboardBench(opts: {
       `${opts.events} events in Cassandra and ${martEvents} in the raw tables in ${loadS.toFixed(1)} s; dbt build ...`,
     );
     const t1 = performance.now();
-    const dbt = await invokeDbt(config, ['build'], {
+    const dbt = await invokeDbt(config, batchBuildArgs(true), {
       targetPath: join(tmpdir(), `logpipe-bench-dbt-${id}`, 'target'),
       logPath: join(tmpdir(), `logpipe-bench-dbt-${id}`, 'logs'),
     });

@@ -76,7 +76,20 @@ export function dbtEnv(config: Config, paths: DbtPaths): Record<string, string> 
   };
 }
 
+/**
+ * The batch's `dbt build`: never the unit tests (hand-written cases of the models' logic, run by the
+ * test suite: they do not depend on the data), and the snapshot only when the catalog changed.
+ */
+export const batchBuildArgs = (snapshot: boolean): string[] => [
+  'build',
+  '--exclude-resource-type',
+  'unit_test',
+  ...(snapshot ? [] : ['snapshot']),
+];
+
 export interface DbtNodeResult {
+  /** e.g. unit_test.logpipe.fact_orders.fact_orders_shares_the_amount_among_lines_by_quantity */
+  uniqueId: string;
   /** model, snapshot, test, seed… */
   resourceType: string;
   name: string;
@@ -137,6 +150,7 @@ export async function invokeDbt(
     results = (parsed.results ?? []).map((r) => {
       const [resourceType = '', , name = r.unique_id] = r.unique_id.split('.');
       return {
+        uniqueId: r.unique_id,
         resourceType,
         name,
         status: r.status,

@@ -16,7 +16,7 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { type DbtInvocation, failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { batchBuildArgs, type DbtInvocation, failedNodes, invokeDbt } from '../../lib/dbt.ts';
 import { parseEvent } from '../../lib/events/parse.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
@@ -120,7 +120,7 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       await pool.query(
         `UPDATE ${raw}.products SET price = price + 1, _loaded_at = now() WHERE product_id IN (SELECT product_id FROM ${raw}.products ORDER BY product_id LIMIT 50)`,
       );
-      built = await dbt(['build']);
+      built = await dbt(batchBuildArgs(true));
     }
     const names = new Set(built?.results.map((r) => r.name));
     for (const m of MARTS) assert.ok(names.has(m), `${m} built`);
@@ -132,6 +132,21 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       `SELECT count(*) AS n FROM ${wh}.dim_products WHERE version = 3`,
     );
     assert.equal(Number(versions.rows[0]?.n), 50, 'three price versions of the changed products');
+  });
+
+  it('the marts pass their hand-written unit cases (line amounts, prices in time, funnel, revenue)', async () => {
+    // The fixtures are in the models' .yml files (unit_tests:); the batch's builds leave them out.
+    const res = await dbt(['test', '--select', 'test_type:unit']);
+    const cases = res.results.filter((r) => r.resourceType === 'unit_test');
+    const names = cases.map((r) => r.uniqueId.split('.').at(-1)).sort();
+    assert.deepEqual(names, [
+      'fact_orders_prices_a_line_with_the_version_valid_at_its_time',
+      'fact_orders_shares_the_amount_among_lines_by_quantity',
+      'fact_sessions_funnel_steps_need_the_steps_before_them',
+      'revenue_daily_sums_completed_lines_and_counts_orders_once',
+      'session_funnel_daily_counts_steps_and_rates_per_day',
+    ]);
+    for (const c of cases) assert.equal(c.status, 'pass', `${c.uniqueId}: ${c.message}`);
   });
 
   it('fact_events holds every event once, inferred members for ids outside the catalog', async () => {

@@ -16,7 +16,7 @@ import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { dlqTopic } from '../../lib/config.ts';
-import { failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { batchBuildArgs, failedNodes, invokeDbt } from '../../lib/dbt.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import {
@@ -122,7 +122,7 @@ export async function buildDataset(name: string, n: number, opts: { dbt: boolean
         targetPath: join(tmpdir(), `logpipe-dbt-${id}`, 'target'),
         logPath: join(tmpdir(), `logpipe-dbt-${id}`, 'logs'),
       };
-      const res = await invokeDbt(iso.config, ['build'], paths);
+      const res = await invokeDbt(iso.config, batchBuildArgs(true), paths);
       assert.equal(res.exitCode, 0, `dbt build failed:\n${res.tail}`);
       assert.deepEqual(failedNodes(res.results), []);
     } finally {
