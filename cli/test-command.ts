@@ -9,6 +9,8 @@ import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
 import { TSX_IMPORT } from '../lib/tsx-import.ts';
 import { ensureChromium } from '../stack/chromium.ts';
+import { dbt } from '../stack/dbt.ts';
+import { postgres } from '../stack/postgres.ts';
 import {
   provisionAll,
   serviceStatus,
@@ -77,8 +79,9 @@ export async function runTests(
     await stackUp(ctx);
   }
   if (!needsStack && suites.has('test/unit')) {
-    // The workflow tests start their own Temporal dev server from the provisioned CLI.
-    await provisionAll(ctx, [temporal]);
+    // The workflow tests start their own Temporal dev server from the provisioned CLI, the dbt unit
+    // tests their own PostgreSQL for the provisioned dbt.
+    await provisionAll(ctx, [temporal, postgres, dbt]);
   }
   if (suites.has('test/ui')) {
     await ensureChromium(ctx.cacheDir, (s) => process.stderr.write(`[test] ${s}\n`));

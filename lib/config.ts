@@ -127,6 +127,13 @@ export const configSchema = z.object({
   STREAM_BUFFER_MAX_BYTES: wholeNumber('a size in bytes, e.g. 67108864', 1024 * 1024, 4 * 1024 ** 3).default(
     64 * 1024 * 1024,
   ),
+  /**
+   * Longest a graceful stop waits for a sink to take the last rolls: past it, the worker stops
+   * without committing what is not in both sinks (it comes again from Kafka) instead of hanging.
+   */
+  STREAM_STOP_TIMEOUT_MS: wholeNumber('a duration in milliseconds, e.g. 60000', 1000, 3_600_000).default(
+    60_000,
+  ),
   WEBHDFS_URL: httpUrl.default('http://127.0.0.1:9870'),
   HDFS_USER: z
     .string()

@@ -1,5 +1,5 @@
 // Small protocol-agnostic probes used by the readiness checks.
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -22,4 +22,16 @@ export async function httpJson<T = unknown>(url: string, timeoutMs = 3000): Prom
   } catch {
     return undefined;
   }
+}
+
+/** A loopback port free right now (for a throwaway server or a port nothing listens on). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -15,7 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { runLogged } from './provision.ts';
-import type { StackComponent, StackContext } from './types.ts';
+import type { ServiceDef, StackComponent, StackContext } from './types.ts';
 
 const PORT = 5432;
 const OS_USER = 'logpipe';
@@ -79,13 +79,14 @@ function clusterDir(ctx: StackContext): string {
 
 async function query<T extends pg.QueryResultRow>(
   ctx: StackContext,
+  port: number,
   database: string,
   sql: string,
   values: unknown[] = [],
 ) {
   const client = new pg.Client({
     host: '127.0.0.1',
-    port: PORT,
+    port,
     user: ctx.config.PGUSER,
     password: ctx.config.PGPASSWORD,
     database,
@@ -97,6 +98,97 @@ async function query<T extends pg.QueryResultRow>(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The server on a loopback port, its cluster under the context's data dir. The stack's runs on
+ * 5432; the unit tests start a throwaway one on a free port (test/helpers/throwaway-postgres.ts).
+ */
+export function postgresService(port: number): ServiceDef {
+  return {
+    name: 'postgres',
+    port,
+    processMarker: 'postgres',
+    // SIGINT is the "fast" shutdown: SIGTERM would wait for every client to leave.
+    stopSignal: 'SIGINT',
+    stopTimeoutMs: 30_000,
+    startTimeoutMs: 60_000,
+    async prepare(ctx) {
+      const bin = postgresBinDir();
+      if (!bin) throw new Error('PostgreSQL is not installed (run ./logpipe stack up to provision it)');
+      const data = clusterDir(ctx);
+      const user = osUser();
+      mkdirSync(dirname(data), { recursive: true });
+      mkdirSync(data, { recursive: true, mode: 0o700 });
+      if (user) chownSync(data, user.uid, user.gid);
+      if (!existsSync(join(data, 'PG_VERSION'))) {
+        // The superuser is the configured role, with the configured password.
+        const pwfile = join(data, '..', `.pwfile-${process.pid}`);
+        writeFileSync(pwfile, `${ctx.config.PGPASSWORD}\n`, { mode: 0o600 });
+        if (user) chownSync(pwfile, user.uid, user.gid);
+        try {
+          const args = [
+            '-D',
+            data,
+            '-U',
+            ctx.config.PGUSER,
+            `--pwfile=${pwfile}`,
+            '--auth-host=scram-sha-256',
+            '--auth-local=peer',
+            '-E',
+            'UTF8',
+            '--locale=C.UTF-8',
+          ];
+          const log = join(ctx.dataDir, 'postgres', 'initdb.log');
+          if (user) await runLogged('runuser', ['-u', OS_USER, '--', join(bin, 'initdb'), ...args], log);
+          else await runLogged(join(bin, 'initdb'), args, log);
+        } finally {
+          rmSync(pwfile, { force: true });
+        }
+      }
+      return {
+        command: join(bin, 'postgres'),
+        args: [
+          '-D',
+          data,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          `port=${port}`,
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'shared_buffers=256MB',
+          '-c',
+          'max_connections=100',
+          '-c',
+          'max_wal_size=2GB',
+          '-c',
+          'logging_collector=off',
+          // dbt writes snapshot times as timestamps without zone in the session's zone: UTC.
+          '-c',
+          'timezone=UTC',
+        ],
+        cwd: data,
+        uid: user?.uid,
+        gid: user?.gid,
+      };
+    },
+    async ready(ctx) {
+      try {
+        await query(ctx, port, 'postgres', 'SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async afterStart(ctx) {
+      const db = ctx.config.PGDATABASE;
+      const exists = await query(ctx, port, 'postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+      if (exists.rowCount === 0)
+        await query(ctx, port, 'postgres', `CREATE DATABASE "${db.replaceAll('"', '""')}"`);
+    },
+  };
 }
 
 export const postgres: StackComponent = {
@@ -120,90 +212,5 @@ export const postgres: StackComponent = {
       throw new Error('postgresql installed, but no server binary under /usr/lib/postgresql');
   },
   tools: () => ({}),
-  services: [
-    {
-      name: 'postgres',
-      port: PORT,
-      processMarker: 'postgres',
-      // SIGINT is the "fast" shutdown: SIGTERM would wait for every client to leave.
-      stopSignal: 'SIGINT',
-      stopTimeoutMs: 30_000,
-      startTimeoutMs: 60_000,
-      async prepare(ctx) {
-        const bin = postgresBinDir();
-        if (!bin) throw new Error('PostgreSQL is not installed (run ./logpipe stack up to provision it)');
-        const data = clusterDir(ctx);
-        const user = osUser();
-        mkdirSync(dirname(data), { recursive: true });
-        mkdirSync(data, { recursive: true, mode: 0o700 });
-        if (user) chownSync(data, user.uid, user.gid);
-        if (!existsSync(join(data, 'PG_VERSION'))) {
-          // The superuser is the configured role, with the configured password.
-          const pwfile = join(data, '..', `.pwfile-${process.pid}`);
-          writeFileSync(pwfile, `${ctx.config.PGPASSWORD}\n`, { mode: 0o600 });
-          if (user) chownSync(pwfile, user.uid, user.gid);
-          try {
-            const args = [
-              '-D',
-              data,
-              '-U',
-              ctx.config.PGUSER,
-              `--pwfile=${pwfile}`,
-              '--auth-host=scram-sha-256',
-              '--auth-local=peer',
-              '-E',
-              'UTF8',
-              '--locale=C.UTF-8',
-            ];
-            const log = join(ctx.dataDir, 'postgres', 'initdb.log');
-            if (user) await runLogged('runuser', ['-u', OS_USER, '--', join(bin, 'initdb'), ...args], log);
-            else await runLogged(join(bin, 'initdb'), args, log);
-          } finally {
-            rmSync(pwfile, { force: true });
-          }
-        }
-        return {
-          command: join(bin, 'postgres'),
-          args: [
-            '-D',
-            data,
-            '-c',
-            'listen_addresses=127.0.0.1',
-            '-c',
-            `port=${PORT}`,
-            '-c',
-            'unix_socket_directories=',
-            '-c',
-            'shared_buffers=256MB',
-            '-c',
-            'max_connections=100',
-            '-c',
-            'max_wal_size=2GB',
-            '-c',
-            'logging_collector=off',
-            // dbt writes snapshot times as timestamps without zone in the session's zone: UTC.
-            '-c',
-            'timezone=UTC',
-          ],
-          cwd: data,
-          uid: user?.uid,
-          gid: user?.gid,
-        };
-      },
-      async ready(ctx) {
-        try {
-          await query(ctx, 'postgres', 'SELECT 1');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      async afterStart(ctx) {
-        const db = ctx.config.PGDATABASE;
-        const exists = await query(ctx, 'postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-        if (exists.rowCount === 0)
-          await query(ctx, 'postgres', `CREATE DATABASE "${db.replaceAll('"', '""')}"`);
-      },
-    },
-  ],
+  services: [postgresService(PORT)],
 };

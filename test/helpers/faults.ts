@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { loadConfig, repoRoot } from '../../lib/config.ts';
+import { errorMessage } from '../../lib/errors.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { allServices, stackContext } from '../../stack/stack.ts';
@@ -52,23 +53,29 @@ export async function assertExactlyOnce(
   timeoutMs = 180_000,
 ): Promise<void> {
   const ids = new Set(events.map((e) => e.event_id));
-  const cass = await waitFor(
-    'every event in Cassandra',
-    async () => {
-      const m = await cassandraEventIds(iso);
-      return m.size >= ids.size ? m : undefined;
-    },
-    timeoutMs,
-    2000,
+  const cass = await explained(
+    iso,
+    waitFor(
+      'every event in Cassandra',
+      async () => {
+        const m = await cassandraEventIds(iso);
+        return m.size >= ids.size ? m : undefined;
+      },
+      timeoutMs,
+      2000,
+    ),
   );
-  const raw = await waitFor(
-    'every event in HDFS',
-    async () => {
-      const m = await hdfsEventIds(iso);
-      return m.size >= ids.size ? m : undefined;
-    },
-    timeoutMs,
-    2000,
+  const raw = await explained(
+    iso,
+    waitFor(
+      'every event in HDFS',
+      async () => {
+        const m = await hdfsEventIds(iso);
+        return m.size >= ids.size ? m : undefined;
+      },
+      timeoutMs,
+      2000,
+    ),
   );
   assert.equal(cass.size, ids.size, 'Cassandra: no loss, nothing extra');
   assert.equal(raw.size, ids.size, 'HDFS: no loss, nothing extra');
@@ -80,6 +87,28 @@ export async function assertExactlyOnce(
   const again = await hdfsEventIds(iso);
   assert.deepEqual(duplicates(again), []);
   assert.equal(again.size, ids.size);
+}
+
+/**
+ * A wait that timed out says what the isolated run's processes last warned about: a fault test
+ * that fails on CI, where the logs are not kept, is then still explained by its own message.
+ */
+async function explained<T>(iso: Isolated, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    const dir = join(repoRoot, 'test-artifacts', 'logs');
+    const tails = readdirSync(dir)
+      .filter((f) => f.startsWith(`${iso.id}-`))
+      .map((f) => {
+        const warnings = readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter((l) => /"level":(40|50|60)/.test(l))
+          .slice(-12);
+        return `--- ${f}: last warnings\n${warnings.join('\n')}`;
+      });
+    throw new Error(`${errorMessage(err)}\n${tails.join('\n')}`);
+  }
 }
 
 /** A batch worker process (`logpipe worker batch`), its output in test-artifacts/logs. */

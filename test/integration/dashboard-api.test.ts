@@ -7,6 +7,7 @@ import { type Dashboard, startDashboard } from '../../dashboard/server.ts';
 import { connectTemporal } from '../../lib/clients/temporal.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EventGenerator } from '../../producers/generator.ts';
+import { freePort } from '../../stack/net.ts';
 import { BATCH_WORKFLOW_TYPE, SCHEDULE_ID } from '../../temporal/names.ts';
 import { send, stopWorker, waitFor } from '../helpers/pipeline.ts';
 import {
@@ -15,7 +16,6 @@ import {
   type Dataset,
   expectedCounts,
   expectedMarts,
-  freePort,
 } from '../ui/dashboard-dataset.ts';
 
 const N = 3000;

@@ -18,8 +18,10 @@ import {
   hdfsEventIds,
   isolated,
   send,
+  startLogpipe,
   startWorker,
   stopWorker,
+  type WorkerHandle,
   waitFor,
 } from '../helpers/pipeline.ts';
 
@@ -62,6 +64,40 @@ describe('streaming worker under faults', () => {
       assert.deepEqual(duplicates(await hdfsEventIds(iso)), []);
     } finally {
       await stopWorker(again);
+    }
+  });
+
+  it('a graceful stop while HDFS stays down gives up at STREAM_STOP_TIMEOUT_MS, commits nothing, loses nothing', async () => {
+    const iso = isolated('stopdown', {
+      HDFS_ROLL_MAX_EVENTS: '100000',
+      HDFS_ROLL_MAX_AGE_MS: '600000',
+      STREAM_STOP_TIMEOUT_MS: '5000',
+    });
+    await createTopics(iso);
+    const ctx = stack();
+    const dataNode = service('hdfs-datanode');
+    const events = dataset(iso, 900);
+    const w = startWorker(iso, 'stopdown');
+    let again: WorkerHandle | undefined;
+    try {
+      await send(iso, messages(events));
+      await waitFor('every event in Cassandra', async () =>
+        (await cassandraEventIds(iso)).size >= events.length ? true : undefined,
+      );
+      // Nothing has rolled yet (no roll by count or age): the stop's rolls are all that HDFS would get.
+      await stopService(ctx, dataNode);
+      assert.equal(await stopWorker(w), 1, 'exits 1: its partitions were not committed');
+      const log = readFileSync(join(repoRoot, 'test-artifacts', 'logs', `${iso.id}-stopdown.log`), 'utf8');
+      assert.match(log, /the sinks did not take the last rolls in time/);
+      assert.match(log, /these partitions were not committed/);
+      await startService(ctx, dataNode);
+      // Uncommitted, so read again from Kafka by the next worker: once in each sink.
+      again = startLogpipe(iso, ['worker', 'stream'], 'after-stopdown', { HDFS_ROLL_MAX_AGE_MS: '1000' });
+      await assertExactlyOnce(iso, events);
+    } finally {
+      await startService(ctx, dataNode);
+      await stopWorker(w);
+      if (again) await stopWorker(again);
     }
   });
 

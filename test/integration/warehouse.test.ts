@@ -134,21 +134,6 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     assert.equal(Number(versions.rows[0]?.n), 50, 'three price versions of the changed products');
   });
 
-  it('the marts pass their hand-written unit cases (line amounts, prices in time, funnel, revenue)', async () => {
-    // The fixtures are in the models' .yml files (unit_tests:); the batch's builds leave them out.
-    const res = await dbt(['test', '--select', 'test_type:unit']);
-    const cases = res.results.filter((r) => r.resourceType === 'unit_test');
-    const names = cases.map((r) => r.uniqueId.split('.').at(-1)).sort();
-    assert.deepEqual(names, [
-      'fact_orders_prices_a_line_with_the_version_valid_at_its_time',
-      'fact_orders_shares_the_amount_among_lines_by_quantity',
-      'fact_sessions_funnel_steps_need_the_steps_before_them',
-      'revenue_daily_sums_completed_lines_and_counts_orders_once',
-      'session_funnel_daily_counts_steps_and_rates_per_day',
-    ]);
-    for (const c of cases) assert.equal(c.status, 'pass', `${c.uniqueId}: ${c.message}`);
-  });
-
   it('fact_events holds every event once, inferred members for ids outside the catalog', async () => {
     const r = await pool.query<{ n: string; d: string }>(
       `SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM ${wh}.fact_events`,

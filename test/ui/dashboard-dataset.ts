@@ -4,7 +4,6 @@
 // the marts from them. The tests then compare what the dashboard shows with values computed here
 // from the events.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -19,6 +18,7 @@ import { dlqTopic } from '../../lib/config.ts';
 import { batchBuildArgs, failedNodes, invokeDbt } from '../../lib/dbt.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator } from '../../producers/generator.ts';
+import { freePort } from '../../stack/net.ts';
 import {
   cassandraEventIds,
   createTopics,
@@ -30,17 +30,6 @@ import {
   type WorkerHandle,
   waitFor,
 } from '../helpers/pipeline.ts';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Lines that are not events, with the dead-letter reason the worker gives each. */
 export const BAD_LINES: { value: string; reason: string }[] = [

@@ -12,15 +12,9 @@ import { type Dashboard, startDashboard } from '../../dashboard/server.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EventGenerator } from '../../producers/generator.ts';
 import { ensureChromium } from '../../stack/chromium.ts';
+import { freePort } from '../../stack/net.ts';
 import { send } from '../helpers/pipeline.ts';
-import {
-  BAD_LINES,
-  buildDataset,
-  type Dataset,
-  expectedCounts,
-  expectedMarts,
-  freePort,
-} from './dashboard-dataset.ts';
+import { BAD_LINES, buildDataset, type Dataset, expectedCounts, expectedMarts } from './dashboard-dataset.ts';
 
 const N = 1500;
 const shots = join(loadConfig().LOGPIPE_DATA_DIR, 'artifacts', 'screenshots');

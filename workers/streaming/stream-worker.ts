@@ -153,7 +153,22 @@ export class StreamWorker {
     } catch {
       /* not running: nothing is being fetched */
     }
-    const uncommitted = await this.pipeline.rollAll();
+    // A sink that stays down must not hold the stop forever (an orchestrator would kill -9 anyway):
+    // past the timeout the failing writes give up, and what they held stays uncommitted.
+    const timeoutMs = this.deps.config.STREAM_STOP_TIMEOUT_MS;
+    const deadline = setTimeout(() => {
+      this.deps.log.warn(
+        { timeoutMs },
+        'the sinks did not take the last rolls in time: stopping without committing them (they are read again)',
+      );
+      this.pipeline.stopping = true;
+    }, timeoutMs);
+    let uncommitted: number[];
+    try {
+      uncommitted = await this.pipeline.rollAll();
+    } finally {
+      clearTimeout(deadline);
+    }
     this.pipeline.stopping = true;
     await this.consumer.stop();
     await this.consumer.disconnect();

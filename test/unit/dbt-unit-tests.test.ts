@@ -1,0 +1,52 @@
+// The marts' dbt unit tests (the unit_tests: of their .yml files, written by hand: line amounts
+// shared by quantity, the price version valid at an order's time, the funnel's steps, revenue per
+// day), run by real dbt on a throwaway PostgreSQL. The models are built on empty raw tables, so the
+// only rows any case sees are its own fixtures.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { schemaDdl } from '../../activities/warehouse-schema.ts';
+import { createPgPool } from '../../lib/clients/postgres.ts';
+import { failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
+
+const CASES = [
+  'fact_orders_prices_a_line_with_the_version_valid_at_its_time',
+  'fact_orders_shares_the_amount_among_lines_by_quantity',
+  'fact_sessions_funnel_steps_need_the_steps_before_them',
+  'revenue_daily_sums_completed_lines_and_counts_orders_once',
+  'session_funnel_daily_counts_steps_and_rates_per_day',
+];
+
+describe('dbt unit tests of the marts (real dbt, a throwaway PostgreSQL)', () => {
+  let pg: ThrowawayPostgres;
+  const dir = mkdtempSync(join(tmpdir(), 'logpipe-dbt-unit-'));
+  const paths = { targetPath: join(dir, 'target'), logPath: join(dir, 'logs') };
+
+  before(async () => {
+    pg = await startThrowawayPostgres();
+    const pool = createPgPool(pg.config);
+    try {
+      for (const ddl of schemaDdl(pg.config.WAREHOUSE_RAW_SCHEMA)) await pool.query(ddl);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  after(async () => {
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every hand-written case passes, each before its model is built', async () => {
+    // One dbt process: `build` runs a model's unit tests once its parents exist, then the model.
+    const res = await invokeDbt(pg.config, ['build', '--exclude-resource-type', 'test'], paths);
+    assert.deepEqual(failedNodes(res.results), [], res.tail);
+    assert.equal(res.exitCode, 0, res.tail);
+    const cases = res.results.filter((r) => r.resourceType === 'unit_test');
+    assert.deepEqual(cases.map((r) => r.uniqueId.split('.').at(-1)).sort(), CASES);
+    for (const c of cases) assert.equal(c.status, 'pass', `${c.uniqueId}: ${c.message}`);
+  });
+});
