@@ -1,6 +1,6 @@
 // An HDFS held in memory, for unit tests of compaction and layout (pure logic: the real client is
 // tested against the real NameNode in test/integration/hdfs.test.ts). It keeps the semantics the
-// code relies on: parents made by a write, no rename onto an existing name, append only to a file
+// code relies on: parents made by a write, no rename onto an existing name (folders move whole), append only to a file
 // that exists, a missing folder listed is an error, a folder with entries is not removed unless
 // recursively.
 import type { HdfsFileStatus, HdfsStore } from '../../lib/clients/hdfs.ts';
@@ -100,10 +100,24 @@ export class MemoryHdfs implements HdfsStore {
   async rename(from: string, to: string): Promise<void> {
     this.calls.push('rename');
     const body = this.files.get(from);
-    if (!body || (await this.stat(to)) || !this.dirs.has(parentOf(to)))
+    const isDir = this.dirs.has(from);
+    if ((!body && !isDir) || (await this.stat(to)) || !this.dirs.has(parentOf(to)))
       throw new Error(`HDFS rename ${from} -> ${to} did not happen`);
-    this.files.delete(from);
-    this.files.set(to, body);
+    if (body) {
+      this.files.delete(from);
+      this.files.set(to, body);
+    } else {
+      // A folder moves with everything in it.
+      const moved = (p: string) => `${to}${p.slice(from.length)}`;
+      for (const d of [...this.dirs].filter((d) => d === from || d.startsWith(`${from}/`))) {
+        this.dirs.delete(d);
+        this.dirs.add(moved(d));
+      }
+      for (const [p, b] of [...this.files].filter(([p]) => p.startsWith(`${from}/`))) {
+        this.files.delete(p);
+        this.files.set(moved(p), b);
+      }
+    }
     this.touch(to);
   }
 

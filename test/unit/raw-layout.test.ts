@@ -7,6 +7,8 @@ import {
   epochName,
   epochOf,
   fencedDir,
+  markerName,
+  markerOrder,
   markersDir,
   tmpDir,
 } from '../../workers/streaming/raw-layout.ts';
@@ -20,6 +22,14 @@ describe('streaming worker bookkeeping names', () => {
     assert.equal(epochOf('0000000012-a1b2c3d4e5f6'), 12);
     assert.equal(epochOf('12.json'), undefined, 'not a marker of this layout');
     assert.equal(epochOf('_tmp-0000000012'), undefined);
+  });
+  it('names each marker write anew: epoch and a sequence, read back as numbers', () => {
+    assert.equal(markerName(3, 7), '0000000003.0000000007.json');
+    assert.equal(epochOf(markerName(3, 7)), 3);
+    assert.deepEqual(markerOrder(markerName(3, 10)), { epoch: 3, seq: 10 });
+    assert.deepEqual(markerOrder('0000000003.json'), { epoch: 3, seq: 0 }, 'a marker from before sequences');
+    assert.equal(markerOrder('0000000003.7.json'), undefined);
+    assert.equal(markerOrder('0000000003-a1b2c3d4e5f6'), undefined, 'a claim folder is no marker');
   });
   it('keeps the bookkeeping beside the data, under names readers skip', () => {
     for (const dir of [tmpDir, fencedDir, claimsDir, markersDir].map((f) => f('/r', 'LogEvents', 2))) {

@@ -10,21 +10,26 @@
 // One flush, by the owner of epoch N:
 //   1. write one temporary file per hour under _tmp/<topic>/<partition>/<N>-<member id>/;
 //   2. check that N is still the highest claim (else: FencedError, nothing more is written);
-//   3. write the marker _markers/<topic>/<partition>/<N>.json: the offset range and the renames;
+//   3. write the marker _markers/<topic>/<partition>/<N>.<seq>.json: the offset range and the renames;
 //   4. rename each temporary file into its hour folder (rename is atomic in HDFS);
-//   then the caller commits the Kafka offset.
+//   then the caller commits the Kafka offset, and the claim's earlier markers are removed.
+// No file is ever written twice: a retried flush writes new temporary files and a new marker (a
+// write cut short by a DataNode restart can leave its file open under a dead client's lease, which
+// would refuse an overwrite until the NameNode's lease limit). The newest marker that parses wins.
 // A zombie that passed step 2 before a new claim either renamed before the new owner fenced its
 // folder (then its marker, written before, is the one the new owner reads and completes) or finds
 // its files moved and renames nothing. After a crash, recover() is the same claim: it completes the
 // renames of the newest marker (from the fenced folder if need be) and resumes after its end offset.
 import { randomBytes } from 'node:crypto';
-import type { Hdfs } from '../../lib/clients/hdfs.ts';
+import type { HdfsStore } from '../../lib/clients/hdfs.ts';
 import {
   claimsDir,
   epochName,
   epochOf,
   fencedDir,
   legacyMarkerPath,
+  markerName,
+  markerOrder,
   markersDir,
   ndjsonBody,
   type PendingLine,
@@ -44,6 +49,10 @@ interface Claim {
   epoch: number;
   /** The claim's own temporary folder name: `<epoch>-<member id>`. */
   folder: string;
+  /** The sequence number of this claim's next marker. */
+  nextMarker: number;
+  /** The oldest of this claim's markers that may still exist. */
+  oldestMarker: number;
 }
 
 /** This member no longer owns the partition: another one claimed it since. */
@@ -59,9 +68,11 @@ export class HdfsRawSink {
   /** Unique per worker process; with the epoch, unique per member and claim. */
   private readonly memberId = randomBytes(6).toString('hex');
   private readonly claims = new Map<number, Claim>();
+  /** Numbers the temporary files of each flush attempt, so that none is written twice. */
+  private attempts = 0;
 
   constructor(
-    private readonly hdfs: Hdfs,
+    private readonly hdfs: HdfsStore,
     private readonly root: string,
     private readonly topic: string,
   ) {}
@@ -84,24 +95,27 @@ export class HdfsRawSink {
     for (let attempt = 0; attempt < 10; attempt++) {
       const epoch = ((await this.highestClaim(partition)) ?? 0) + 1;
       if (await this.hdfs.createExclusive(`${dir}/${epochName(epoch)}`, this.memberId)) {
-        return { epoch, folder: `${epochName(epoch)}-${this.memberId}` };
+        return { epoch, folder: `${epochName(epoch)}-${this.memberId}`, nextMarker: 0, oldestMarker: 0 };
       }
     }
     throw new Error(`could not claim partition ${partition}: other members keep claiming it`);
   }
 
   /**
-   * The newest marker: the highest epoch's that parses (a marker cut short by a crash was of a flush
-   * that renamed and committed nothing), else the one from before claims existed. A marker that
-   * cannot be read (HDFS down, a timeout) is an error, never taken for "no marker".
+   * The newest marker: the highest epoch's, and in it the highest sequence's, that parses (a marker
+   * cut short by a crash was of a flush that renamed and committed nothing), else the one from
+   * before claims existed. A marker that cannot be read (HDFS down, a timeout) is an error, never
+   * taken for "no marker".
    */
   private async latestMarker(partition: number): Promise<Marker | undefined> {
     const dir = markersDir(this.root, this.topic, partition);
     const names = (await this.hdfs.listIfExists(dir))
-      .map((f) => f.pathSuffix)
-      .filter((n) => n.endsWith('.json') && epochOf(n) !== undefined)
-      .sort()
-      .reverse();
+      .flatMap((f) => {
+        const order = markerOrder(f.pathSuffix);
+        return order ? [{ name: f.pathSuffix, ...order }] : [];
+      })
+      .sort((a, b) => b.epoch - a.epoch || b.seq - a.seq)
+      .map((m) => m.name);
     for (const name of names) {
       const m = parseMarker((await this.hdfs.readFile(`${dir}/${name}`)).toString('utf8'));
       if (m) return m;
@@ -169,7 +183,7 @@ export class HdfsRawSink {
     // From now on this marker is the newest: whatever an earlier owner writes to its own is void.
     const end = marker?.end ?? null;
     await this.hdfs.writeFile(
-      `${markersDir(this.root, this.topic, partition)}/${epochName(mine.epoch)}.json`,
+      `${markersDir(this.root, this.topic, partition)}/${markerName(mine.epoch, mine.nextMarker++)}`,
       JSON.stringify({ epoch: mine.epoch, start: end, end, moves: [] } satisfies Marker),
     );
     await this.removeOlderThan(partition, mine.epoch);
@@ -201,9 +215,10 @@ export class HdfsRawSink {
     const plans = planFiles(this.root, this.topic, partition, lines);
     const tmp = `${tmpDir(this.root, this.topic, partition)}/${mine.folder}`;
     const start = lines[0]?.offset ?? end;
+    const attempt = this.attempts++;
     const moves = await Promise.all(
       plans.map(async (plan, i) => {
-        const from = `${tmp}/${start}-${i}.ndjson`;
+        const from = `${tmp}/${start}-${i}-${attempt}.ndjson`;
         await this.hdfs.writeFile(from, ndjsonBody(plan.lines));
         return { from, to: `${plan.dir}/${plan.name}` };
       }),
@@ -216,11 +231,14 @@ export class HdfsRawSink {
       throw new FencedError(partition, mine.epoch, current);
     }
     const marker: Marker = { epoch: mine.epoch, start: start.toString(), end: end.toString(), moves };
-    await this.hdfs.writeFile(
-      `${markersDir(this.root, this.topic, partition)}/${epochName(mine.epoch)}.json`,
-      JSON.stringify(marker),
-    );
+    const dir = markersDir(this.root, this.topic, partition);
+    const seq = mine.nextMarker++;
+    await this.hdfs.writeFile(`${dir}/${markerName(mine.epoch, seq)}`, JSON.stringify(marker));
     await this.applyMoves(partition, moves, false);
+    // The claim's earlier markers (usually one; more after failed attempts) are superseded by this
+    // one, complete and applied. By name: no listing on the way to the commit.
+    for (; mine.oldestMarker < seq; mine.oldestMarker++)
+      await this.hdfs.remove(`${dir}/${markerName(mine.epoch, mine.oldestMarker)}`).catch(() => {});
     return moves.map((m) => m.to);
   }
 }

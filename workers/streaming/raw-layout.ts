@@ -6,7 +6,8 @@ import { hourDir, rawFileName } from '../../lib/hdfs-layout.ts';
 /**
  * Temporary files, the per-partition commit markers and ownership claims live beside the data,
  * under names readers skip. Each claim of a partition has an epoch (1, 2, …) and the claimer's
- * member id; its temporary files go to a folder of that claim only, and its marker is named by epoch.
+ * member id; its temporary files go to a folder of that claim only, and its markers are named by
+ * epoch and write (markerName).
  */
 export const tmpDir = (root: string, topic: string, partition: number) =>
   `${root}/_tmp/${topic}/${partition}`;
@@ -23,10 +24,27 @@ export const legacyMarkerPath = (root: string, topic: string, partition: number)
 
 const EPOCH_DIGITS = 10;
 export const epochName = (epoch: number) => String(epoch).padStart(EPOCH_DIGITS, '0');
-/** The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`, `0000000003-<member id>`). */
+/**
+ * The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`,
+ * `0000000003.0000000007.json`, `0000000003-<member id>`).
+ */
 export function epochOf(name: string): number | undefined {
-  const m = /^(\d{10})(?:\.json|-[0-9a-f]+)?$/.exec(name);
+  const m = /^(\d{10})(?:\.json|\.\d{10}\.json|-[0-9a-f]+)?$/.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A marker's name: its claim's epoch and a sequence number, new for every write. HDFS files are
+ * never overwritten: a write cut short (a DataNode stopped mid-write) can leave its file open under
+ * a lease of a client that is gone, and overwriting it fails until the NameNode recovers that lease.
+ */
+export const markerName = (epoch: number, seq: number) =>
+  `${epochName(epoch)}.${String(seq).padStart(EPOCH_DIGITS, '0')}.json`;
+
+/** Epoch and sequence of a marker name (a marker of one epoch only, from before sequences: 0). */
+export function markerOrder(name: string): { epoch: number; seq: number } | undefined {
+  const m = /^(\d{10})(?:\.(\d{10}))?\.json$/.exec(name);
+  return m ? { epoch: Number(m[1]), seq: m[2] === undefined ? 0 : Number(m[2]) } : undefined;
 }
 
 export interface PendingLine {
