@@ -1,7 +1,8 @@
 // Compaction of a closed hour: its raw files (and the hour's previous compacted file, when late
 // files arrived after it) are merged into one file deduplicated by event_id, under
 // <compacted root>/<topic>/dt=…/hour=…/. Steps, each safe to repeat after a crash:
-//   1. write the merged file under a name derived from its inputs (tmp, then rename);
+//   1. write the merged file under a name derived from its inputs (a temporary name of the
+//      attempt's own, then rename);
 //   2. record the compaction (inputs and output) in PostgreSQL;
 //   3. only then remove the inputs.
 // A retry finds the recorded compaction and only finishes step 3 (finishPendingCompactions does it
@@ -9,7 +10,7 @@
 // list); an input set that changed (a late file) gives another name and is merged again, so nothing
 // is lost and nothing is doubled.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
 import { byteRanges, lineChunks } from '../lib/clients/hdfs-lines.ts';
@@ -187,7 +188,14 @@ export async function compactHour(
     await removeInputs(hdfs, pool, schema, output, inputs);
     return { dt: target.dt, hour: target.hour, inputs: inputs.length, events, output, resumed: true };
   }
-  const tmp = `${outDir}/${temporaryName(name)}`;
+  // A temporary name of this attempt's own: an attempt cut short (a DataNode stopped mid-write) can
+  // leave its file open under the lease of a client that is gone, and HDFS refuses to write that
+  // file again until the lease is recovered. Earlier attempts' files go first (HDFS deletes open files).
+  const prefix = temporaryName(name);
+  for (const f of await hdfs.listIfExists(outDir)) {
+    if (f.pathSuffix.startsWith(prefix)) await hdfs.remove(`${outDir}/${f.pathSuffix}`);
+  }
+  const tmp = `${outDir}/${prefix}-${randomBytes(6).toString('hex')}`;
   const { lines, bytes, sha256 } = await mergeInputs(hdfs, inputs, tmp);
   // An output without a matching record (a crash before the record, or one cut short) is not
   // trusted: HDFS will not rename onto an existing file, so it goes first. Its inputs are all still

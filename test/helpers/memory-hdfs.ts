@@ -134,3 +134,59 @@ export class MemoryHdfs implements HdfsStore {
     this.dirs.delete(path);
   }
 }
+
+/**
+ * A MemoryHdfs that behaves like a DataNode stopped mid-write: the next write or append to a
+ * matching path is cut short and leaves that file open under the lease of a client that is gone, so
+ * writing it again is refused and reading it fails (in HDFS until the lease is recovered, at worst
+ * the NameNode's hard limit of 20 minutes). Deleting it works, as in HDFS.
+ */
+export class LeasingHdfs extends MemoryHdfs {
+  private cut: RegExp | undefined;
+  readonly leased = new Set<string>();
+
+  cutNextWrite(path: RegExp): void {
+    this.cut = path;
+  }
+
+  override async writeFile(path: string, data: Buffer | string): Promise<void> {
+    if (this.leased.has(path))
+      throw Object.assign(new Error(`failed to create ${path}: the lease is owned by another client`), {
+        name: 'AlreadyBeingCreatedException',
+      });
+    if (this.cut?.test(path)) {
+      this.cut = undefined;
+      this.leased.add(path);
+      await super.writeFile(path, Buffer.from(data).subarray(0, 7)); // what was written before the stop
+      throw new Error('socket hang up');
+    }
+    await super.writeFile(path, data);
+  }
+
+  override async appendFile(path: string, data: Buffer | string): Promise<void> {
+    if (this.leased.has(path))
+      throw new Error(`failed to append to ${path}: the lease is owned by another client`);
+    if (this.cut?.test(path)) {
+      this.cut = undefined;
+      this.leased.add(path);
+      await super.appendFile(path, Buffer.from(data).subarray(0, 7));
+      throw new Error('socket hang up');
+    }
+    await super.appendFile(path, data);
+  }
+
+  override async readFile(path: string): Promise<Buffer> {
+    if (this.leased.has(path)) throw new Error(`Cannot obtain block length for ${path}`);
+    return super.readFile(path);
+  }
+
+  override async readRange(path: string, offset: number, length: number): Promise<Buffer> {
+    if (this.leased.has(path)) throw new Error(`Cannot obtain block length for ${path}`);
+    return super.readRange(path, offset, length);
+  }
+
+  override async remove(path: string, recursive = false): Promise<void> {
+    this.leased.delete(path); // HDFS deletes an open file
+    await super.remove(path, recursive);
+  }
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { schemaDdl } from '../../activities/warehouse-schema.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
-import { failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { batchBuildArgs, failedNodes, invokeDbt } from '../../lib/dbt.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
 
 const CASES = [
@@ -48,5 +48,12 @@ describe('dbt unit tests of the marts (real dbt, a throwaway PostgreSQL)', () =>
     const cases = res.results.filter((r) => r.resourceType === 'unit_test');
     assert.deepEqual(cases.map((r) => r.uniqueId.split('.').at(-1)).sort(), CASES);
     for (const c of cases) assert.equal(c.status, 'pass', `${c.uniqueId}: ${c.message}`);
+  });
+});
+
+describe("the batch's dbt build", () => {
+  it('leaves the unit tests out, and the snapshot unless the catalog changed', () => {
+    assert.deepEqual(batchBuildArgs(true), ['build', '--exclude-resource-type', 'unit_test']);
+    assert.deepEqual(batchBuildArgs(false), ['build', '--exclude-resource-type', 'unit_test', 'snapshot']);
   });
 });

@@ -14,41 +14,7 @@ import {
   markersDir,
   type PendingLine,
 } from '../../workers/streaming/raw-layout.ts';
-import { MemoryHdfs } from '../helpers/memory-hdfs.ts';
-
-/** A MemoryHdfs whose next write to a matching path is cut short and leaves that path leased. */
-class LeasingHdfs extends MemoryHdfs {
-  private cut: RegExp | undefined;
-  readonly leased = new Set<string>();
-
-  cutNextWrite(path: RegExp): void {
-    this.cut = path;
-  }
-
-  override async writeFile(path: string, data: Buffer | string): Promise<void> {
-    if (this.leased.has(path))
-      throw Object.assign(new Error(`failed to create ${path}: the lease is owned by another client`), {
-        name: 'AlreadyBeingCreatedException',
-      });
-    if (this.cut?.test(path)) {
-      this.cut = undefined;
-      this.leased.add(path);
-      await super.writeFile(path, Buffer.from(data).subarray(0, 7)); // what was written before the stop
-      throw new Error('socket hang up');
-    }
-    await super.writeFile(path, data);
-  }
-
-  override async readFile(path: string): Promise<Buffer> {
-    if (this.leased.has(path)) throw new Error(`Cannot obtain block length for ${path}`);
-    return super.readFile(path);
-  }
-
-  override async remove(path: string, recursive = false): Promise<void> {
-    this.leased.delete(path); // HDFS deletes an open file
-    await super.remove(path, recursive);
-  }
-}
+import { LeasingHdfs, type MemoryHdfs } from '../helpers/memory-hdfs.ts';
 
 const ROOT = '/raw';
 const TOPIC = 'LogEvents';
