@@ -26,6 +26,9 @@ const JARS = {
     hadoop('hadoop-hdfs'),
     hadoop('hadoop-hdfs-client'),
     hadoop('hadoop-hdfs', 'tests'),
+    // Hadoop logs through slf4j; without the binding its distribution ships, the NameNode and the
+    // DataNode log nothing at all (slf4j falls back to its no-op logger).
+    { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
   ],
   boms: [hadoop('hadoop-project')],
 };
@@ -90,7 +93,7 @@ function writeConfig(ctx: StackContext): void {
   );
   writeFileSync(
     join(confDir(ctx), 'log4j.properties'),
-    'log4j.rootLogger=INFO, console\nlog4j.appender.console=org.apache.log4j.ConsoleAppender\nlog4j.appender.console.layout=org.apache.log4j.PatternLayout\nlog4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n\nlog4j.logger.org.apache.hadoop.hdfs.StateChange=WARN\nlog4j.logger.org.apache.hadoop.hdfs.server.namenode.FSNamesystem.audit=WARN\nlog4j.logger.BlockStateChange=WARN\nlog4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR\n',
+    'log4j.rootLogger=INFO, console\nlog4j.appender.console=org.apache.log4j.ConsoleAppender\nlog4j.appender.console.layout=org.apache.log4j.PatternLayout\nlog4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n\nlog4j.logger.org.apache.hadoop.hdfs.StateChange=WARN\nlog4j.logger.org.apache.hadoop.hdfs.server.namenode.FSNamesystem.audit=WARN\nlog4j.logger.BlockStateChange=WARN\nlog4j.logger.org.apache.hadoop.hdfs.server.datanode.DataNode.clienttrace=WARN\nlog4j.logger.org.apache.hadoop.hdfs.server.datanode.DataNode=WARN\nlog4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR\nlog4j.logger.http.requests.namenode=WARN\nlog4j.logger.http.requests.datanode=WARN\n',
   );
 }
 
