@@ -53,30 +53,22 @@ export async function assertExactlyOnce(
   timeoutMs = 180_000,
 ): Promise<void> {
   const ids = new Set(events.map((e) => e.event_id));
-  const cass = await explained(
-    iso,
-    waitFor(
-      'every event in Cassandra',
-      async () => {
-        const m = await cassandraEventIds(iso);
-        return m.size >= ids.size ? m : undefined;
-      },
-      timeoutMs,
-      2000,
-    ),
-  );
-  const raw = await explained(
-    iso,
-    waitFor(
-      'every event in HDFS',
-      async () => {
-        const m = await hdfsEventIds(iso);
-        return m.size >= ids.size ? m : undefined;
-      },
-      timeoutMs,
-      2000,
-    ),
-  );
+  const every = (store: string, read: (iso: Isolated) => Promise<Map<string, number>>) =>
+    explained(
+      iso,
+      waitFor(
+        `every event in ${store}`,
+        async () => {
+          const m = await read(iso);
+          return m.size >= ids.size ? m : undefined;
+        },
+        timeoutMs,
+        2000,
+      ),
+      ids.size,
+    );
+  const cass = await every('Cassandra', cassandraEventIds);
+  const raw = await every('HDFS', hdfsEventIds);
   assert.equal(cass.size, ids.size, 'Cassandra: no loss, nothing extra');
   assert.equal(raw.size, ids.size, 'HDFS: no loss, nothing extra');
   assert.ok([...ids].every((id) => cass.has(id) && raw.has(id)));
@@ -93,10 +85,16 @@ export async function assertExactlyOnce(
  * A wait that timed out says what the isolated run's processes last warned about: a fault test
  * that fails on CI, where the logs are not kept, is then still explained by its own message.
  */
-async function explained<T>(iso: Isolated, wait: Promise<T>): Promise<T> {
+async function explained<T>(iso: Isolated, wait: Promise<T>, expected: number): Promise<T> {
   try {
     return await wait;
   } catch (err) {
+    const held = async (count: () => Promise<Map<string, number>>) =>
+      count().then(
+        (m) => `${m.size} of ${expected}`,
+        (e: unknown) => `unknown (${errorMessage(e)})`,
+      );
+    const counts = `Cassandra holds ${await held(() => cassandraEventIds(iso))}, HDFS ${await held(() => hdfsEventIds(iso))}`;
     const dir = join(repoRoot, 'test-artifacts', 'logs');
     const tails = readdirSync(dir)
       .filter((f) => f.startsWith(`${iso.id}-`))
@@ -107,7 +105,7 @@ async function explained<T>(iso: Isolated, wait: Promise<T>): Promise<T> {
           .slice(-12);
         return `--- ${f}: last warnings\n${warnings.join('\n')}`;
       });
-    throw new Error(`${errorMessage(err)}\n${tails.join('\n')}`);
+    throw new Error(`${errorMessage(err)}; ${counts}\n${tails.join('\n')}`);
   }
 }
 
