@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { freePort } from '../../stack/net.ts';
 import { postgresService } from '../../stack/postgres.ts';
-import { stackContext, startService, stopService } from '../../stack/stack.ts';
+import { runningPid } from '../../stack/process.ts';
+import { pidFile, stackContext, startService, stopService } from '../../stack/stack.ts';
 
 export interface ThrowawayPostgres {
   /** logpipe's configuration pointed at this server (and at the usual cache, for dbt). */
@@ -39,9 +40,24 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
+  // The server runs detached (as the stack's does): a test process that ends without its after()
+  // hook must not leave it running.
+  const pid = runningPid(pidFile(ctx, svc.name));
+  const reap = () => {
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', reap);
   return {
     config,
     async stop() {
+      process.removeListener('exit', reap);
       await stopService(ctx, svc);
       rmSync(dataDir, { recursive: true, force: true });
     },
