@@ -149,30 +149,32 @@ export class LeasingHdfs extends MemoryHdfs {
     this.cut = path;
   }
 
-  override async writeFile(path: string, data: Buffer | string): Promise<void> {
+  /** A write or an append: refused on a leased file, cut short (leaving it leased) when it matches. */
+  private async write(
+    what: 'create' | 'append to',
+    path: string,
+    data: Buffer | string,
+    done: (data: Buffer | string) => Promise<void>,
+  ): Promise<void> {
     if (this.leased.has(path))
-      throw Object.assign(new Error(`failed to create ${path}: the lease is owned by another client`), {
+      throw Object.assign(new Error(`failed to ${what} ${path}: the lease is owned by another client`), {
         name: 'AlreadyBeingCreatedException',
       });
     if (this.cut?.test(path)) {
       this.cut = undefined;
       this.leased.add(path);
-      await super.writeFile(path, Buffer.from(data).subarray(0, 7)); // what was written before the stop
+      await done(Buffer.from(data).subarray(0, 7)); // what was written before the stop
       throw new Error('socket hang up');
     }
-    await super.writeFile(path, data);
+    await done(data);
   }
 
-  override async appendFile(path: string, data: Buffer | string): Promise<void> {
-    if (this.leased.has(path))
-      throw new Error(`failed to append to ${path}: the lease is owned by another client`);
-    if (this.cut?.test(path)) {
-      this.cut = undefined;
-      this.leased.add(path);
-      await super.appendFile(path, Buffer.from(data).subarray(0, 7));
-      throw new Error('socket hang up');
-    }
-    await super.appendFile(path, data);
+  override writeFile(path: string, data: Buffer | string): Promise<void> {
+    return this.write('create', path, data, (d) => super.writeFile(path, d));
+  }
+
+  override appendFile(path: string, data: Buffer | string): Promise<void> {
+    return this.write('append to', path, data, (d) => super.appendFile(path, d));
   }
 
   override async readFile(path: string): Promise<Buffer> {

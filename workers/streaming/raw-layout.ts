@@ -23,14 +23,15 @@ export const legacyMarkerPath = (root: string, topic: string, partition: number)
   `${root}/_markers/${topic}/${partition}.json`;
 
 const EPOCH_DIGITS = 10;
+const SEQ_DIGITS = 10;
 export const epochName = (epoch: number) => String(epoch).padStart(EPOCH_DIGITS, '0');
 /**
  * The epoch a claim, marker or claim folder is named by (`0000000003`, `0000000003.json`,
  * `0000000003.0000000007.json`, `0000000003-<member id>`).
  */
 export function epochOf(name: string): number | undefined {
-  const m = /^(\d{10})(?:\.json|\.\d{10}\.json|-[0-9a-f]+)?$/.exec(name);
-  return m ? Number(m[1]) : undefined;
+  const m = /^(\d{10})(?:-[0-9a-f]+)?$/.exec(name);
+  return m ? Number(m[1]) : markerOrder(name)?.epoch;
 }
 
 /**
@@ -39,7 +40,7 @@ export function epochOf(name: string): number | undefined {
  * a lease of a client that is gone, and overwriting it fails until the NameNode recovers that lease.
  */
 export const markerName = (epoch: number, seq: number) =>
-  `${epochName(epoch)}.${String(seq).padStart(EPOCH_DIGITS, '0')}.json`;
+  `${epochName(epoch)}.${String(seq).padStart(SEQ_DIGITS, '0')}.json`;
 
 /** Epoch and sequence of a marker name (a marker of one epoch only, from before sequences: 0). */
 export function markerOrder(name: string): { epoch: number; seq: number } | undefined {
