@@ -40,6 +40,21 @@ const KAFKA_TOOLS: Record<string, string> = {
   'kafka-storage.sh': 'kafka.tools.StorageTool',
 };
 
+/** A KRaft cluster id: a UUID in base64url, as `kafka-storage random-uuid` prints it. */
+export const newClusterId = () => Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+
+/**
+ * `kafka-storage format`'s arguments. The id is joined to its option: one id in 64 starts with '-'
+ * (base64url), and as a separate argument the parser takes it for an option and refuses to format.
+ */
+export const storageFormatArgs = (clusterId: string, props: string) => [
+  'format',
+  `--cluster-id=${clusterId}`,
+  '-c',
+  props,
+  '--ignore-formatted',
+];
+
 export const kafka: StackComponent = {
   name: 'kafka',
   version: VERSION,
@@ -112,12 +127,7 @@ export const kafka: StackComponent = {
               '-cp',
               cp(ctx),
               'kafka.tools.StorageTool',
-              'format',
-              '-t',
-              Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url'),
-              '-c',
-              props,
-              '--ignore-formatted',
+              ...storageFormatArgs(newClusterId(), props),
             ],
             join(d, 'format.log'),
           );
