@@ -2,10 +2,12 @@
 // a crash at any point loads nothing twice (see load-file.ts) and loses nothing.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type cassandraDriver from 'cassandra-driver';
+import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { buildCatalog, productStateAt } from '../lib/catalog/catalog.ts';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
 import { lineChunks } from '../lib/clients/hdfs-lines.ts';
+import { createKafka } from '../lib/clients/kafka.ts';
 import type { Config } from '../lib/config.ts';
 import { errorField, errorMessage } from '../lib/errors.ts';
 import { type HourKey, hourClosedBefore, hourFolder, hourKey } from '../lib/hdfs-layout.ts';
@@ -17,6 +19,9 @@ import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listHourFiles, listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
 import { postAlert } from './notify.ts';
+import { type HourReport, hasDrift } from './reconcile/hour-counts.ts';
+import { recordLedger, type Watermark } from './reconcile/ledger.ts';
+import { reconcile } from './reconcile/reconcile.ts';
 import { schemaDdl, warehouseLock } from './warehouse-schema.ts';
 
 export interface BatchDeps {
@@ -24,6 +29,16 @@ export interface BatchDeps {
   pool: pg.Pool;
   hdfs: HdfsStore;
   cassandra: cassandraDriver.Client;
+  /** For the dead-letter counts of the reconciliation (created from the config when not given). */
+  kafka?: Kafka;
+}
+
+export interface LedgerResult {
+  hours: HourReport[];
+  /** Closed hours where a store lacks events that HDFS has (or has more). */
+  drifted: string[];
+  watermark: Watermark;
+  alerted: boolean;
 }
 
 export interface ServiceCheck {
@@ -114,6 +129,7 @@ async function exclusively<T>(pool: pg.Pool, name: string, fn: () => Promise<T>)
 export function createBatchActivities(deps: BatchDeps) {
   const { config, pool, hdfs, cassandra } = deps;
   const RAW_SCHEMA = config.WAREHOUSE_RAW_SCHEMA;
+  let kafka = deps.kafka;
 
   return {
     /** A Slack-compatible message about the run, when ALERT_WEBHOOK_URL is set. */
@@ -295,6 +311,36 @@ export function createBatchActivities(deps: BatchDeps) {
     /** One `dbt build` at the cost of the new data, or none when nothing is new (see dbt-step.ts). */
     async dbt(workflowId: string): Promise<DbtStepResult> {
       return runDbtStep(config, pool, workflowId);
+    },
+
+    /**
+     * Reconciles the hours the run touched (see reconcile/): records each hour's counts in the
+     * ledger, moves the marts' watermark, and raises the alert webhook for closed hours with drift.
+     */
+    async recordLedger(hours: HourKey[], runId: string): Promise<LedgerResult> {
+      return beating(async () => {
+        kafka ??= createKafka(config, 'logpipe-batch');
+        const reports = await reconcile({ config, pool, hdfs, cassandra, kafka }, { hours });
+        const watermark = await recordLedger(
+          pool,
+          { raw: RAW_SCHEMA, marts: config.WAREHOUSE_SCHEMA },
+          reports,
+          runId,
+        );
+        const drifted = reports.filter((r) => r.closed && hasDrift(r));
+        let alerted = false;
+        if (drifted.length) {
+          const lines = drifted.map(
+            (r) =>
+              `${r.hour}: cassandra ${r.drift.cassandra}, postgres ${r.drift.postgres}, marts ${r.drift.marts} (hdfs ${r.counts.hdfs})`,
+          );
+          alerted = await postAlert(
+            config.ALERT_WEBHOOK_URL,
+            `:warning: logpipe reconcile: ${drifted.length} closed hour(s) drift from HDFS (events HDFS has that the store lacks)\n${lines.join('\n')}\n${workflowLink(config, runId)}`,
+          ).catch(() => false); // the ledger has it; an alert never fails the run
+        }
+        return { hours: reports, drifted: drifted.map((r) => r.hour), watermark, alerted };
+      });
     },
 
     /** Users and products from the producer's catalog, prices and stock as they are now. */

@@ -3,6 +3,7 @@
 // manifest of HDFS files already loaded. Applied idempotently before every load.
 import type { EventType } from '../lib/events/enums.ts';
 import { compactionDdl } from './compact-hour.ts';
+import { ledgerDdl } from './reconcile/ledger.ts';
 
 /** Columns every event table has, in COPY order. */
 export const COMMON_COLUMNS: [string, string][] = [
@@ -84,6 +85,8 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     const cols = [...COMMON_COLUMNS, ...TYPE_COLUMNS[type], ...LOAD_COLUMNS].map(([n, t]) => `"${n}" ${t}`);
     ddl.push(`CREATE TABLE IF NOT EXISTS ${RAW_SCHEMA}.${table} (${cols.join(', ')})`);
     ddl.push(`CREATE INDEX IF NOT EXISTS ${table}_loaded_at ON ${RAW_SCHEMA}.${table} (_loaded_at)`);
+    // `logpipe reconcile` counts an hour's rows from this index's range.
+    ddl.push(`CREATE INDEX IF NOT EXISTS ${table}_timestamp ON ${RAW_SCHEMA}.${table} ("timestamp")`);
     // The time of the insert itself, not of the transaction's start: see warehouseLock.
     ddl.push(`ALTER TABLE ${RAW_SCHEMA}.${table} ALTER COLUMN _loaded_at SET DEFAULT clock_timestamp()`);
   }
@@ -106,6 +109,7 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     rows_rejected int NOT NULL,
     run_id text,
     loaded_at timestamptz NOT NULL DEFAULT now())`);
+  ddl.push(`CREATE INDEX IF NOT EXISTS load_manifest_hour ON ${RAW_SCHEMA}.load_manifest (dt, hour)`);
   // Lines of loaded files that could not be loaded: failing the contract, or refused by PostgreSQL.
   // Written in the file's transaction, so a line is quarantined exactly when its file is loaded. The
   // line is kept as bytes: whatever it holds (a NUL included), the quarantine can store it.
@@ -120,6 +124,7 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     rejected_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (path, line_no))`);
   ddl.push(compactionDdl(RAW_SCHEMA));
+  ddl.push(ledgerDdl(RAW_SCHEMA));
   // One row per batch dbt build: what it covered (the raw tables' newest _loaded_at), which rows its
   // generic tests read (tests_since; null for a full sweep), and how it ended. The next build's plan
   // reads the last success; dbt's get_where_subquery reads the running one.

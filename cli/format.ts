@@ -1,4 +1,4 @@
-// Human-readable output of `status`.
+// Human-readable tables: `status`, `reconcile`.
 import type { ServiceStatus } from '../stack/stack.ts';
 
 export function statusTable(services: ServiceStatus[]): string {
@@ -10,14 +10,7 @@ export function statusTable(services: ServiceStatus[]): string {
     s.url ?? '-',
     s.log,
   ]);
-  const header = ['SERVICE', 'STATE', 'PID', 'PORT', 'URL', 'LOG'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), ...rows.map(line)];
+  const out = [textTable(['SERVICE', 'STATE', 'PID', 'PORT', 'URL', 'LOG'], rows)];
   const down = services.filter((s) => s.state === 'down' && !s.optional);
   if (down.length) {
     out.push(
@@ -26,4 +19,15 @@ export function statusTable(services: ServiceStatus[]): string {
     );
   }
   return out.join('\n');
+}
+
+/** Columns padded to their widest cell, two spaces apart. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -24,6 +24,7 @@ import { followLogs } from './follow.ts';
 import { statusTable } from './format.ts';
 import { pipelineProcesses } from './pipeline.ts';
 import { parseDuration, produce } from './produce-command.ts';
+import { registerReconcile } from './reconcile-command.ts';
 import { runTests } from './test-command.ts';
 
 function positiveNumber(flag: string, value: string): number {
@@ -247,6 +248,7 @@ program
 registerBench(program);
 registerBatch(program);
 registerDlq(program);
+registerReconcile(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 // The JSON API's answers, defined once: the server modules that build them are typed against these,
 // and so is the page (web/api.ts), which esbuild bundles with type-only imports of this file.
 // ApiAnswers maps every path to its answer, so a route that answers another shape does not compile.
+import type { HourReport } from '../activities/reconcile/hour-counts.ts';
 
 export interface RangeAnswer {
   from: string;
@@ -177,6 +178,17 @@ export interface BatchRun extends BatchRunOutcome {
   url: string;
 }
 
+/** One hour of the reconciliation ledger (see activities/reconcile/). */
+export interface LedgerHour extends HourReport {
+  checkedAt: string;
+}
+
+export interface ReconcileAnswer {
+  hours: LedgerHour[];
+  /** Every event before this instant is in the marts (null: no hour complete yet). */
+  watermark: { completeUntil: string | null };
+}
+
 export interface BatchRunsAnswer {
   runs: BatchRun[];
   temporalUi: string;
@@ -297,6 +309,7 @@ export interface ApiAnswers {
   '/api/dead-letters': DeadLettersAnswer;
   '/api/batch/runs': BatchRunsAnswer;
   '/api/batch/schedule': ScheduleAnswer;
+  '/api/reconcile': ReconcileAnswer;
   '/api/analytics/revenue': RevenueAnswer;
   '/api/analytics/orders': OrdersAnswer;
   '/api/analytics/funnel': FunnelAnswer;

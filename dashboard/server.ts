@@ -114,6 +114,7 @@ export async function startDashboard(
       noParams(q);
       return monitoring.schedule();
     },
+    '/api/reconcile': async (q) => monitoring.reconciliation(limitParams(q, 500, 48).limit),
     '/api/analytics/revenue': async (q) => analytics.revenue(rangeParams(q, '30d')),
     '/api/analytics/orders': async (q) => analytics.ordersByStatus(rangeParams(q, '30d')),
     '/api/analytics/funnel': async (q) => analytics.funnel(rangeParams(q, '30d')),

@@ -9,12 +9,18 @@ import {
   ApplicationFailure,
   ContinueAsNew,
   continueAsNew,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchActivities, LoadTotals, ServiceCheck } from '../activities/batch-activities.ts';
+import type {
+  BatchActivities,
+  LedgerResult,
+  LoadTotals,
+  ServiceCheck,
+} from '../activities/batch-activities.ts';
 import { errorField, errorMessage, rootError } from '../lib/errors.ts';
-import { hourKey } from '../lib/hdfs-layout.ts';
+import { type HourKey, hourKey } from '../lib/hdfs-layout.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { DEFAULT_GROUP, fanOut, groupFiles, sumTotals } from './load-plan.ts';
 
@@ -41,6 +47,8 @@ export interface CarriedProgress {
   load: LoadTotals;
   validated: number;
   steps: StepTime[];
+  /** Hours compacted or loaded so far (`YYYY-MM-DDTHH`): the ledger records them at the end. */
+  hours?: string[];
 }
 
 export interface DbtSummary {
@@ -79,6 +87,8 @@ export interface HdfsToWarehouseResult {
   validated: number;
   /** Null when the run was started with dbt: false. */
   dbt: DbtSummary | null;
+  /** The reconciliation of the hours the run touched, recorded in the ledger (null: none touched). */
+  ledger: Omit<LedgerResult, 'hours'> | null;
   steps: StepTime[];
 }
 
@@ -215,11 +225,17 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
   const filesNew = (carry?.filesNew ?? 0) + files.length;
   const validated = (carry?.validated ?? 0) + validatedNow.filesChecked;
   const runs = (carry?.runs ?? 0) + 1;
+  const touched = new Set([
+    ...(carry?.hours ?? []),
+    ...compacted.map((c) => c.hour),
+    ...files.map((f) => hourKey(f.dt, f.hour)),
+  ]);
+  const touchedHours = [...touched].sort();
   if (wanted.length > files.length && input.maxFiles === undefined) {
     // More backlog than one run's page: the next run of the chain takes the next page.
     await continueAsNew<typeof hdfsToWarehouse>({
       ...input,
-      carry: { runs, filesNew, compacted, load, validated, steps },
+      carry: { runs, filesNew, compacted, load, validated, steps, hours: touchedHours },
     });
   }
   const catalog = await timed('catalog', () => io.loadCatalog());
@@ -244,6 +260,15 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
       logDir: r.logDir,
     };
   }
+  // Every hour the run touched, counted in every store: the ledger, the watermark, the drift alert.
+  // (patched: a run that an older worker started goes on as it began.)
+  let ledger: HdfsToWarehouseResult['ledger'] = null;
+  if (touchedHours.length && patched('reconcile-ledger')) {
+    const { hours: _reports, ...summary } = await timed('reconcile', () =>
+      io.recordLedger(touchedHours.map(parseHourKey), runId),
+    );
+    ledger = summary;
+  }
   return {
     runId,
     runs,
@@ -255,6 +280,10 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
     catalog,
     validated,
     dbt: dbtSummary,
+    ledger,
     steps,
   };
 }
+
+/** `YYYY-MM-DDTHH` back to its hour. */
+const parseHourKey = (key: string): HourKey => ({ dt: key.slice(0, 10), hour: Number(key.slice(11, 13)) });

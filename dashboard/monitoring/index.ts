@@ -11,6 +11,7 @@ import type {
   DeadLettersAnswer,
   IngestionAnswer,
   LagAnswer,
+  ReconcileAnswer,
   ScheduleAnswer,
   ServiceHealth,
 } from '../api-types.ts';
@@ -19,6 +20,7 @@ import { batchSchedule } from './batch-schedule.ts';
 import { MonitoringConnections } from './connections.ts';
 import { DeadLetterReader } from './dead-letters.ts';
 import { consumerLag } from './lag.ts';
+import { reconciliation } from './reconciliation.ts';
 import { probeServices } from './service-probes.ts';
 import { StreamMetrics } from './stream-metrics.ts';
 
@@ -62,6 +64,10 @@ export class Monitoring {
 
   batchRuns(limit: number): Promise<BatchRun[]> {
     return this.runs.newest(limit);
+  }
+
+  reconciliation(limit: number): Promise<ReconcileAnswer> {
+    return reconciliation(this.config, this.pool, limit);
   }
 
   schedule(): Promise<ScheduleAnswer> {

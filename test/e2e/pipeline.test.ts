@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { HourReport } from '../../activities/reconcile/hour-counts.ts';
 import { TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
@@ -544,6 +545,112 @@ describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, (
       );
     } finally {
       await pool.end();
+    }
+  });
+  it('reconcile: every hour has each produced event once in every store; a deliberate loss is drift of its hour and store', async () => {
+    // What each hour is owed, from the events this test produced (the UTC hour of their timestamp).
+    const owed = new Map<string, number>();
+    for (const e of expected.values()) {
+      const h = new Date(e.timestamp).toISOString().slice(0, 13);
+      owed.set(h, (owed.get(h) ?? 0) + 1);
+    }
+    const since = [...owed.keys()].sort()[0] as string;
+    const reconcile = async () => {
+      const res = await logpipe(['reconcile', '--since', `${since}:00:00Z`, '--json'], env);
+      const hours = (JSON.parse(res.stdout) as { hours: HourReport[] }).hours;
+      return { code: res.code, stderr: res.stderr, byHour: new Map(hours.map((h) => [h.hour, h])) };
+    };
+    const clean = await reconcile();
+    assert.equal(clean.code, 0, clean.stderr);
+    for (const [hour, n] of owed) {
+      const r = clean.byHour.get(hour);
+      assert.ok(r, `hour ${hour} reported`);
+      assert.deepEqual(
+        [r.counts.hdfs, r.counts.cassandra, r.counts.postgres, r.counts.marts, r.counts.quarantined],
+        [n, n, n, n, 0],
+        `hour ${hour}: every store holds its ${n} events`,
+      );
+      assert.deepEqual(r.drift, { cassandra: 0, postgres: 0, marts: 0 }, `hour ${hour}`);
+    }
+    // Hours beyond the produced ones hold only dead letters (counted in the hour they were dead-lettered).
+    const deadLetters = [...clean.byHour.values()].reduce((a, r) => a + r.counts.dead_letters, 0);
+    assert.equal(deadLetters, deadLettered().length, 'every dead letter counted once');
+    for (const r of clean.byHour.values())
+      if (!owed.has(r.hour))
+        assert.deepEqual([r.counts.hdfs, r.counts.cassandra, r.counts.postgres], [0, 0, 0]);
+
+    // The batch recorded the hours it touched in the ledger, and the marts' watermark.
+    const lost = { cassandra: '', postgres: '' };
+    const pool = createPgPool(config);
+    try {
+      const ledger = await pool.query<{ hour: string; closed: boolean; hdfs: number; drift: number }>(
+        `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') AS hour, closed, hdfs,
+                abs(drift_cassandra) + abs(drift_postgres) + abs(drift_marts) AS drift
+         FROM ${config.WAREHOUSE_RAW_SCHEMA}.hour_ledger ORDER BY hour`,
+      );
+      const closed = ledger.rows.filter((r) => r.closed);
+      assert.ok(closed.length >= 2, `${closed.length} closed hours in the ledger`);
+      for (const r of closed) {
+        assert.equal(r.drift, 0, `closed hour ${r.hour} recorded without drift`);
+        assert.equal(r.hdfs, owed.get(r.hour), `ledger hour ${r.hour}`);
+      }
+      const mark = await pool.query<{ complete_until: Date | null }>(
+        `SELECT complete_until FROM ${config.WAREHOUSE_SCHEMA}.pipeline_watermark`,
+      );
+      const until = mark.rows[0]?.complete_until;
+      assert.ok(until, 'the marts have a watermark');
+      // Every ledger hour before the watermark is closed and complete; the hour at it is not closed.
+      for (const r of ledger.rows) {
+        if (Date.parse(`${r.hour}:00:00Z`) < until.getTime()) assert.ok(r.closed && r.drift === 0, r.hour);
+      }
+      const firstOpen = ledger.rows.find((r) => !r.closed);
+      if (firstOpen) assert.equal(until.getTime(), Date.parse(`${firstOpen.hour}:00:00Z`));
+
+      // A row deleted by hand from Cassandra, another from a raw table: drift of exactly that hour
+      // and store, and the exit code says a closed hour drifts.
+      const inClosed = [...expected.values()].filter((e) =>
+        closed.some((c) => new Date(e.timestamp).toISOString().startsWith(c.hour)),
+      );
+      const lostInCassandra = inClosed.find((e) => e.event_type === 'purchase') as LogEvent;
+      const lostInPostgres = inClosed.find((e) => e.event_type === 'search') as LogEvent;
+      const hourOf = (e: LogEvent) => new Date(e.timestamp).toISOString().slice(0, 13);
+      lost.cassandra = hourOf(lostInCassandra);
+      lost.postgres = hourOf(lostInPostgres);
+      const client = createCassandra(config);
+      try {
+        await client.execute(
+          `DELETE FROM ${config.CASSANDRA_KEYSPACE}.ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?`,
+          [
+            hourOf(lostInCassandra).slice(0, 10),
+            Number(hourOf(lostInCassandra).slice(11)),
+            new Date(lostInCassandra.timestamp),
+            lostInCassandra.event_id,
+          ],
+          { prepare: true },
+        );
+      } finally {
+        await client.shutdown();
+      }
+      const gone = await pool.query(
+        `DELETE FROM ${config.WAREHOUSE_RAW_SCHEMA}.search_response WHERE event_id = $1`,
+        [lostInPostgres.event_id],
+      );
+      assert.equal(gone.rowCount, 1);
+    } finally {
+      await pool.end();
+    }
+    const lossy = await reconcile();
+    assert.equal(lossy.code, 1, 'a closed hour drifts: exit code 1');
+    for (const r of lossy.byHour.values()) {
+      assert.deepEqual(
+        r.drift,
+        {
+          cassandra: r.hour === lost.cassandra ? 1 : 0,
+          postgres: r.hour === lost.postgres ? 1 : 0,
+          marts: 0,
+        },
+        `hour ${r.hour} (a row of ${lost.cassandra} deleted from Cassandra, one of ${lost.postgres} from search_response)`,
+      );
     }
   });
 });

@@ -123,6 +123,14 @@ function mockActivities(
     async dbt() {
       return dbtBuilt(BUILT_NODES);
     },
+    async recordLedger(hs) {
+      return {
+        hours: [],
+        drifted: [],
+        watermark: { completeUntil: `${hs[0]?.dt}T00:00:00.000Z` },
+        alerted: false,
+      };
+    },
   };
   const activities = Object.fromEntries(
     Object.entries({ ...base, ...opts.overrides }).map(([name, fn]) => [
@@ -276,8 +284,25 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
       'validateLoad',
       'loadCatalog',
       'dbt',
+      'recordLedger',
       'notify',
     ]);
+    // The ledger records every hour the run touched: those compacted, and those of the files loaded.
+    assert.deepEqual(mock.argsOf('recordLedger'), [
+      [
+        [
+          { dt: '2026-12-02', hour: 3 },
+          { dt: '2026-12-02', hour: 5 },
+          { dt: '2026-12-02', hour: 6 },
+        ],
+        result.runId,
+      ],
+    ]);
+    assert.deepEqual(result.ledger, {
+      drifted: [],
+      watermark: { completeUntil: '2026-12-02T00:00:00.000Z' },
+      alerted: false,
+    });
     // One compaction per hour, one load per group of at most 2 files, in path order, each file once.
     assert.deepEqual(
       mock.argsOf('compactHour').map(([h]) => (h as HourKey).hour),
@@ -342,6 +367,7 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
         'validate',
         'catalog',
         'dbt',
+        'reconcile',
       ],
     );
     assert.deepEqual(mock.argsOf('notify'), [
@@ -545,6 +571,11 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
     assert.equal(result.compacted.length, 3, 'the hour planned by each run');
     assert.equal(result.steps.filter((s) => s.step === 'load').length, 3);
     assert.equal(result.steps.filter((s) => s.step === 'dbt').length, 1);
+    // The hours touched by every run of the chain, recorded once at its end.
+    assert.deepEqual(
+      mock.argsOf('recordLedger').map(([h]) => h),
+      [[{ dt: '2026-12-02', hour: 13 }]],
+    );
   });
 
   it('maxFiles loads at most that many files in one run, without continuing as new', async () => {

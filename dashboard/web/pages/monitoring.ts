@@ -1,5 +1,6 @@
 // Pipeline monitoring: the services, ingestion KPIs, the timeline by event type, consumer lag,
-// error codes, dead letters by reason, and the batch runs and schedule from Temporal. Each panel
+// error codes, dead letters by reason, the batch runs and schedule from Temporal, and the
+// reconciliation ledger (per event hour, each store's events and drift against HDFS). Each panel
 // shows what answered; what did not is named in the problem banner.
 import { errorMessage } from '../../../lib/errors.ts';
 import { api } from '../api.ts';
@@ -36,12 +37,18 @@ function layout(): string {
       'wide',
       true,
     ),
+    section(
+      'Reconciliation per event hour (ledger of the batch runs)',
+      '<div id="watermark" class="note"></div><div id="table-reconcile" class="scroll"></div>',
+      'wide',
+      true,
+    ),
   ].join('');
 }
 
 async function load({ stale }: Load): Promise<void> {
   const range = rangeValue();
-  const [health, overview, timelineData, errors, lag, ingestion, dlq, runs, schedule] =
+  const [health, overview, timelineData, errors, lag, ingestion, dlq, runs, schedule, ledger] =
     await Promise.allSettled([
       api('/api/health'),
       api('/api/overview', { range }),
@@ -52,6 +59,7 @@ async function load({ stale }: Load): Promise<void> {
       api('/api/dead-letters'),
       api('/api/batch/runs', { limit: '10' }),
       api('/api/batch/schedule'),
+      api('/api/reconcile', { limit: '48' }),
     ]);
   if (stale()) return;
   const problems: string[] = [];
@@ -210,6 +218,44 @@ async function load({ stale }: Load): Promise<void> {
       ],
       r.runs,
       'batch-runs',
+    );
+  }
+  const rec = ok(ledger);
+  if (rec) {
+    $('#watermark').innerHTML = rec.watermark.completeUntil
+      ? `Marts complete up to <b data-testid="watermark">${esc(time(rec.watermark.completeUntil))}</b> UTC (every earlier hour closed, with no drift in PostgreSQL or the marts)`
+      : 'No hour reconciled as complete yet';
+    const rows = rec.hours.map((x) => ({
+      hour: x.hour,
+      state: x.closed ? 'closed' : 'open',
+      ...x.counts,
+      drift:
+        x.drift.cassandra || x.drift.postgres || x.drift.marts
+          ? `cassandra ${x.drift.cassandra}, postgres ${x.drift.postgres}, marts ${x.drift.marts}`
+          : '',
+    }));
+    table(
+      'table-reconcile',
+      (c) => [
+        c.text('hour', 'hour (UTC)'),
+        c.text('state'),
+        c.num('hdfs', 'HDFS'),
+        c.num('cassandra'),
+        c.num('postgres', 'raw tables'),
+        c.num('marts', 'fact_events'),
+        c.num('dead_letters', 'dead letters'),
+        c.num('quarantined'),
+        {
+          key: 'drift',
+          label: 'drift vs HDFS',
+          html: (x) =>
+            x.drift
+              ? `<span class="badge ${x.state === 'closed' ? 'FAILED' : 'WARN'}" data-testid="drift">${esc(x.drift)}</span>`
+              : '<span class="badge pass">none</span>',
+        },
+      ],
+      rows,
+      'reconciliation',
     );
   }
   problem(problems.length ? problems.join(' · ') : undefined);
