@@ -6,7 +6,6 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { buildCatalog, productStateAt } from '../lib/catalog/catalog.ts';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
-import { lineChunks } from '../lib/clients/hdfs-lines.ts';
 import { createKafka } from '../lib/clients/kafka.ts';
 import type { Config } from '../lib/config.ts';
 import { errorField, errorMessage } from '../lib/errors.ts';
@@ -15,6 +14,7 @@ import { FAILURE } from '../temporal/names.ts';
 import { workflowLink } from '../temporal/ui-links.ts';
 import { emptyTotals } from '../workflows/load-plan.ts';
 import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';
+import { fileLines } from './data-file-lines.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listHourFiles, listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
@@ -284,7 +284,7 @@ export function createBatchActivities(deps: BatchDeps) {
         for (let attempt = 1; ; attempt++) {
           try {
             // Read a range at a time while it loads: never the whole file in memory.
-            return await loadFile(pool, RAW_SCHEMA, file, () => lineChunks(hdfs, file.path), runId);
+            return await loadFile(pool, RAW_SCHEMA, file, () => fileLines(hdfs, file.path), runId);
           } catch (err) {
             // Two files holding the same events in another order can deadlock: the loser retries.
             if (errorField(err, 'code') !== DEADLOCK || attempt >= 5) throw err;

@@ -1,6 +1,7 @@
 // Compaction of a closed hour: its raw files (and the hour's previous compacted file, when late
-// files arrived after it) are merged into one file deduplicated by event_id, under
-// <compacted root>/<topic>/dt=…/hour=…/. Steps, each safe to repeat after a crash:
+// files arrived after it) are merged into one Parquet file deduplicated by event_id, under
+// <lake root>/<topic>/dt=…/hour=…/ (columns: lake/lake-columns.ts). Steps, each safe to repeat
+// after a crash:
 //   1. write the merged file under a name derived from its inputs (a temporary name of the
 //      attempt's own, then rename);
 //   2. record the compaction (inputs and output) in PostgreSQL;
@@ -13,9 +14,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { HdfsStore } from '../lib/clients/hdfs.ts';
-import { byteRanges, lineChunks } from '../lib/clients/hdfs-lines.ts';
-import { compactedFileName, type HourKey, temporaryName } from '../lib/hdfs-layout.ts';
+import { compactedFileName, type HourKey, isParquetName, temporaryName } from '../lib/hdfs-layout.ts';
+import { fileLines } from './data-file-lines.ts';
 import { EventKeySet } from './event-key-set.ts';
+import { type LakeRow, lakeRow } from './lake/lake-columns.ts';
+import { lakeFileRows, writeLakeFile } from './lake/parquet-file.ts';
 
 export interface HourToCompact extends HourKey {
   inputs: string[];
@@ -52,27 +55,28 @@ export function isFirstCopy(seen: EventKeySet, line: string): boolean {
   return seen.add('', undefined, line);
 }
 
-/** Lines in an HDFS file (read a range at a time), or undefined when it is missing. */
+/** Lines in an HDFS file (a lake file's from its footer), or undefined when it is missing. */
 async function linesIn(hdfs: HdfsStore, path: string): Promise<number | undefined> {
   if (!(await hdfs.stat(path))) return undefined;
+  if (isParquetName(path)) return lakeFileRows(hdfs, path);
   let n = 0;
-  for await (const chunk of lineChunks(hdfs, path)) for (const line of chunk) if (line) n++;
+  for await (const chunk of fileLines(hdfs, path)) for (const line of chunk) if (line) n++;
   return n;
 }
 
-/** The size and SHA-256 of an HDFS file, read a range at a time. */
-async function digestOf(hdfs: HdfsStore, path: string): Promise<{ bytes: number; sha256: string }> {
+/** The lines of a data file and the SHA-256 of their text (each line and its newline), read a chunk at a time. */
+async function contentOf(hdfs: HdfsStore, path: string): Promise<{ lines: number; sha256: string }> {
   const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const range of byteRanges(hdfs, path)) {
-    hash.update(range);
-    bytes += range.length;
+  let lines = 0;
+  for await (const chunk of fileLines(hdfs, path)) {
+    for (const line of chunk) {
+      if (!line) continue;
+      hash.update(`${line}\n`);
+      lines++;
+    }
   }
-  return { bytes, sha256: hash.digest('hex') };
+  return { lines, sha256: hash.digest('hex') };
 }
-
-/** Output is written in appends of about this size: the merge holds one such part at a time. */
-const WRITE_PART_BYTES = 8 << 20;
 
 /** Removes the inputs of a recorded compaction, once its output is there with all its events. */
 async function removeInputs(
@@ -118,7 +122,7 @@ export async function finishPendingCompactions(
   return pending.rowCount ?? 0;
 }
 
-/** What a merge wrote: its lines (events) and bytes, and the SHA-256 of those bytes. */
+/** What a merge wrote: its lines (events), the file's bytes, and the SHA-256 of the lines' text. */
 export interface MergedFile {
   lines: number;
   bytes: number;
@@ -126,47 +130,34 @@ export interface MergedFile {
 }
 
 /**
- * Merges the inputs' lines, in input order, into `tmp`, each event once (see isFirstCopy); empty
- * lines are dropped. Read a range of lines at a time and written in parts: memory holds the ids of
- * the hour (to deduplicate) and one part, never the hour's text. An empty merge writes an empty file.
+ * Merges the inputs' lines, in input order, into the lake file `tmp`, each event once (see
+ * isFirstCopy); empty lines are dropped. Inputs are read a chunk at a time and the output written a
+ * row group at a time: memory holds the ids of the hour (to deduplicate) and one row group, never
+ * the hour. An empty merge writes a file of no rows.
  */
 export async function mergeInputs(
   hdfs: HdfsStore,
   inputs: string[],
   tmp: string,
-  partBytes = WRITE_PART_BYTES,
+  rowGroupRows?: number,
 ): Promise<MergedFile> {
   const seen = new EventKeySet();
-  const written = createHash('sha256');
-  let bytes = 0;
+  const kept = createHash('sha256');
   let lines = 0;
-  let part: string[] = [];
-  let held = 0;
-  let created = false;
-  const flush = async () => {
-    const body = Buffer.from(part.join(''), 'utf8');
-    part = [];
-    held = 0;
-    written.update(body);
-    bytes += body.length;
-    if (created) await hdfs.appendFile(tmp, body);
-    else await hdfs.writeFile(tmp, body);
-    created = true;
-  };
-  for (const path of inputs) {
-    for await (const chunk of lineChunks(hdfs, path)) {
-      for (const line of chunk) {
-        if (!line) continue;
-        if (!isFirstCopy(seen, line)) continue;
-        part.push(`${line}\n`);
-        held += line.length + 1;
-        lines++;
+  async function* rows(): AsyncGenerator<LakeRow> {
+    for (const path of inputs) {
+      for await (const chunk of fileLines(hdfs, path)) {
+        for (const line of chunk) {
+          if (!line || !isFirstCopy(seen, line)) continue;
+          kept.update(`${line}\n`);
+          lines++;
+          yield lakeRow(line);
+        }
       }
-      if (held >= partBytes) await flush();
     }
   }
-  if (held || !created) await flush();
-  return { lines, bytes, sha256: written.digest('hex') };
+  const bytes = await writeLakeFile(hdfs, tmp, rows(), rowGroupRows);
+  return { lines, bytes, sha256: kept.digest('hex') };
 }
 
 export async function compactHour(
@@ -203,11 +194,11 @@ export async function compactHour(
   if (await hdfs.stat(output)) await hdfs.remove(output);
   await hdfs.rename(tmp, output);
   // Inputs are removed only once the output, read back, is exactly what was merged: every event
-  // (the same bytes, so the same count and ids) and nothing else.
-  const back = await digestOf(hdfs, output);
-  if (back.bytes !== bytes || back.sha256 !== sha256) {
+  // (the same lines, so the same count and ids) and nothing else.
+  const back = await contentOf(hdfs, output);
+  if (back.lines !== lines || back.sha256 !== sha256) {
     throw new Error(
-      `compacted file ${output} read back differs from what was merged (${back.bytes} bytes, ${bytes} expected)`,
+      `compacted file ${output} (${bytes} bytes) read back differs from what was merged (${back.lines} lines, ${lines} expected)`,
     );
   }
   await pool.query(

@@ -186,10 +186,11 @@ export const configSchema = z.object({
    * run's further activities wait in the queue for another worker.
    */
   BATCH_WORKER_ACTIVITIES: wholeNumber('a number of activities, e.g. 4', 1, 64).default(4),
+  /** The lake: each closed hour compacted into one Parquet file (Hive layout: <root>/<topic>/dt=…/hour=…/). */
   HDFS_COMPACTED_ROOT: z
     .string()
-    .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/compacted')
-    .default('/logpipe/compacted'),
+    .regex(/^\/[^\s]*[^/\s]$/, 'expected an absolute HDFS path, e.g. /logpipe/lake')
+    .default('/logpipe/lake'),
   /** An hour is compacted once it ended this long ago (late events still land in raw files after). */
   COMPACT_GRACE_MINUTES: wholeNumber('a number of minutes, e.g. 15', 1, 10_080).default(15),
   /**

@@ -1,7 +1,9 @@
 // Where events live in HDFS, and what the names there say: the one owner of the layout, shared by
 // the streaming worker (writer of raw files), the batch (compaction and load) and the benches.
 //   <root>/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<firstOffset>+<lastOffset>.ndjson  (raw)
-//   <root>/<topic>/dt=YYYY-MM-DD/hour=HH/compacted-<digest of the inputs>.ndjson              (compacted)
+//   <lake>/<topic>/dt=YYYY-MM-DD/hour=HH/part-<digest of the inputs>.parquet                  (compacted)
+// (An hour compacted by an older logpipe may hold compacted-<digest>.ndjson: still read, merged
+// into the hour's next Parquet file when late events arrive.)
 // Offsets are zero-padded so names sort in offset order. Names starting with `_` are temporary and
 // every reader skips them. Pure functions (no I/O, no Node modules): the workflow imports them too.
 
@@ -57,8 +59,12 @@ export function parseHourFolder(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Whether a file name in an hour folder is data (raw or compacted NDJSON), not a temporary file. */
-export const isDataFileName = (name: string) => name.endsWith('.ndjson') && !name.startsWith('_');
+/** Whether a file name in an hour folder is data (raw NDJSON, a compacted Parquet or NDJSON file), not a temporary file. */
+export const isDataFileName = (name: string) =>
+  (name.endsWith('.ndjson') || name.endsWith('.parquet')) && !name.startsWith('_');
+
+/** Whether a data file is Parquet (a lake hour), rather than NDJSON lines. */
+export const isParquetName = (path: string) => path.endsWith('.parquet');
 
 export function rawFileName(f: RawFileName): string {
   return `${f.topic}+${f.partition}+${padOffset(f.firstOffset)}+${padOffset(f.lastOffset)}.ndjson`;
@@ -76,7 +82,7 @@ export function parseRawFileName(name: string): RawFileName | undefined {
 }
 
 /** A compacted file's name, from the digest of its sorted input paths (so a retry finds the same name). */
-export const compactedFileName = (inputsDigest: string) => `compacted-${inputsDigest.slice(0, 16)}.ndjson`;
+export const compactedFileName = (inputsDigest: string) => `part-${inputsDigest.slice(0, 16)}.parquet`;
 
 /** The temporary name a file is written under before it is renamed into place. */
 export const temporaryName = (name: string) => `_tmp-${name}`;

@@ -3,9 +3,9 @@
 // is the file's), at the cost of one query; an hour with raw files is read, a range at a time.
 import type pg from 'pg';
 import type { HdfsStore } from '../../lib/clients/hdfs.ts';
-import { lineChunks } from '../../lib/clients/hdfs-lines.ts';
 import { type HourKey, hourFolder } from '../../lib/hdfs-layout.ts';
 import { isFirstCopy } from '../compact-hour.ts';
+import { fileLines } from '../data-file-lines.ts';
 import { EventKeySet } from '../event-key-set.ts';
 import { listHourFiles } from '../hdfs-files.ts';
 
@@ -45,7 +45,7 @@ export async function countHdfsHour(
   }
   const seen = new EventKeySet();
   for (const path of [...compacted, ...raw]) {
-    for await (const chunk of lineChunks(hdfs, path))
+    for await (const chunk of fileLines(hdfs, path))
       for (const line of chunk) if (line) isFirstCopy(seen, line);
   }
   return { events: seen.size, ...files, source: 'files read' };

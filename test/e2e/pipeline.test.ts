@@ -18,13 +18,15 @@ import { loadConfig } from '../../lib/config.ts';
 import type { EventType } from '../../lib/events/enums.ts';
 import { parseEvent } from '../../lib/events/parse.ts';
 import { type ErrorEvent, errorAtOf, type LogEvent } from '../../lib/events/schema.ts';
+import { isDataFileName } from '../../lib/hdfs-layout.ts';
 import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
 import { portOpen } from '../../stack/net.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import { type BadInput, badInputs, CQL_INJECTION, SQL_INJECTION } from '../fixtures/bad-inputs.ts';
 import { goldenLines } from '../fixtures/golden.ts';
 import { logpipe } from '../helpers/cli.ts';
-import { dlqMessages, hdfsFiles, waitFor } from '../helpers/pipeline.ts';
+import { dataFileLines, dlqMessages, hdfsFiles, waitFor } from '../helpers/pipeline.ts';
+import { readWithPyarrow } from '../helpers/pyarrow.ts';
 
 // A fixed folder: a run that was interrupted left its servers running there, and the next run stops
 // them (and deletes what they wrote) before it starts from empty.
@@ -119,14 +121,10 @@ async function cassandraRows(): Promise<
 async function hdfsTree(root: string): Promise<Map<string, string[]>> {
   const hdfs = new Hdfs(config);
   const out = new Map<string, string[]>();
-  for (const p of (await hdfsFiles(iso, root)).filter((f) => f.endsWith('.ndjson'))) {
+  for (const p of (await hdfsFiles(iso, root)).filter((f) => isDataFileName(f.split('/').pop() ?? ''))) {
     out.set(
       p,
-      (await hdfs.readFile(p))
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { event_id: string }).event_id),
+      (await dataFileLines(hdfs, p)).map((l) => (JSON.parse(l) as { event_id: string }).event_id),
     );
   }
   return out;
@@ -421,6 +419,35 @@ describe('end to end, from an empty data directory', { timeout: 40 * 60_000 }, (
     assert.equal(inHdfs.size, expected.size);
     assert.ok([...inHdfs].every((id) => expected.has(id)));
     for (const id of compactedIds) assert.ok(!rawIds.includes(id), 'a compacted event has no raw copy left');
+    // The lake read by pyarrow (installed from PyPI into the empty cache): each compacted hour one
+    // zstd Parquet file, every row the event produced, in typed columns.
+    const hdfs = new Hdfs(config);
+    let lakeRows = 0;
+    for (const path of compacted.keys()) {
+      assert.match(path, /\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/part-[0-9a-f]{16}\.parquet$/, 'Hive layout');
+      const lake = await readWithPyarrow(await hdfs.readFile(path));
+      assert.deepEqual(lake.codecs, ['ZSTD']);
+      assert.equal(lake.num_rows, compacted.get(path)?.length);
+      for (const row of lake.rows) {
+        const e = expected.get(String(row.event_id));
+        assert.ok(e, `lake row ${String(row.event_id)} is an event produced`);
+        assert.deepEqual(
+          [row.event_type, row.user_id, row.session_id, row.product_id, row.geo_country, row.geo_city],
+          [e.event_type, e.user_id, e.session_id, e.product_id, e.geo_location.country, e.geo_location.city],
+        );
+        assert.equal(
+          Math.floor(Number(row.timestamp) / 1000),
+          Date.parse(e.timestamp),
+          'timestamp, to the ms',
+        );
+        if (e.event_type === 'purchase' || e.event_type === 'order_complete')
+          assert.equal(cents(Number(row.amount)), cents(e.details.amount));
+        else assert.equal(row.amount, null);
+        assert.equal((JSON.parse(String(row.raw)) as { event_id: string }).event_id, e.event_id);
+        lakeRows++;
+      }
+    }
+    assert.equal(lakeRows, compactedIds.length);
 
     // PostgreSQL raw tables: each event once, in its type's table; amounts add up.
     const pool = createPgPool(config);

@@ -1,11 +1,13 @@
 // Helpers for tests that run the real streaming worker against the real stack, each test in its
 // own topic, consumer group, Cassandra keyspace and HDFS root, so tests never see each other's data.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileLines } from '../../activities/data-file-lines.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
-import { Hdfs } from '../../lib/clients/hdfs.ts';
+import { Hdfs, type HdfsStore } from '../../lib/clients/hdfs.ts';
 import { createKafka } from '../../lib/clients/kafka.ts';
 import { ensureTopics } from '../../lib/clients/kafka-topics.ts';
 import { type Config, dlqTopic, loadConfig, repoRoot } from '../../lib/config.ts';
@@ -172,6 +174,13 @@ export async function hdfsEventIds(iso: Isolated): Promise<Map<string, number>> 
     }
   }
   return counts;
+}
+
+/** Every line of an HDFS data file: an NDJSON file's lines, or a lake (Parquet) file's `raw` column. */
+export async function dataFileLines(hdfs: HdfsStore, path: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const chunk of fileLines(hdfs, path)) for (const line of chunk) if (line) out.push(line);
+  return out;
 }
 
 export interface DlqMessage {

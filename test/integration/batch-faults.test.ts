@@ -17,7 +17,7 @@ import {
   startBatchWorker,
   writeInRounds,
 } from '../helpers/faults.ts';
-import { hdfsFiles, type Isolated, type WorkerHandle, waitFor } from '../helpers/pipeline.ts';
+import { dataFileLines, hdfsFiles, type Isolated, type WorkerHandle, waitFor } from '../helpers/pipeline.ts';
 
 /**
  * Starts a run on a worker process, kills it with SIGKILL once `underWay` says the step is in
@@ -106,12 +106,9 @@ describe('batch worker killed during a compaction', () => {
     let compactedLines = 0;
     for (const h of hours) {
       const dir = `${iso.config.HDFS_COMPACTED_ROOT}/${iso.config.KAFKA_TOPIC}/dt=${h.slice(0, 10)}/hour=${h.slice(11, 13)}`;
-      const files = (await hdfs.list(dir)).filter((f) => f.pathSuffix.endsWith('.ndjson'));
+      const files = await hdfs.list(dir);
       assert.equal(files.length, 1, `one compacted file in ${dir}, no leftover temporary file`);
-      compactedLines += (await hdfs.readFile(`${dir}/${files[0]?.pathSuffix}`))
-        .toString()
-        .trim()
-        .split('\n').length;
+      compactedLines += (await dataFileLines(hdfs, `${dir}/${files[0]?.pathSuffix}`)).length;
     }
     assert.equal(compactedLines, events.length, 'the compacted files hold each event once');
     assert.deepEqual(

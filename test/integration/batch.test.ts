@@ -25,6 +25,7 @@ import { batchPoolSize } from '../../workers/batch-worker.ts';
 import type { HdfsToWarehouseInput, HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import {
   createTopics,
+  dataFileLines,
   hdfsEventIds,
   isolated,
   send,
@@ -156,7 +157,19 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       'validate',
       'catalog',
       'dbt',
+      'reconcile',
     ]);
+    // The ledger holds the hours the run touched, every store with all 3000 events.
+    assert.deepEqual(result.ledger?.drifted, []);
+    const ledger = await pool.query<{ hdfs: string; cassandra: string; postgres: string; marts: string }>(
+      `SELECT sum(hdfs) AS hdfs, sum(cassandra) AS cassandra, sum(postgres) AS postgres, sum(marts) AS marts
+       FROM ${schema}.hour_ledger`,
+    );
+    assert.deepEqual(
+      Object.values(ledger.rows[0] ?? {}).map(Number),
+      [3000, 3000, 3000, 3000],
+      'hdfs, cassandra, postgres, marts',
+    );
     assert.ok(result.dbt?.ran, 'dbt ran');
     assert.equal(result.dbt.reason, 'no build yet');
     assert.equal(result.dbt.testsSince, null, 'the first build tests every row');
@@ -356,15 +369,12 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
         await hdfs.list(`${iso.config.HDFS_COMPACTED_ROOT}/${iso.config.KAFKA_TOPIC}/${h}`)
       ).filter((f) => !f.pathSuffix.startsWith('_'));
       assert.equal(files.length, 1, `one compacted file in ${h}`);
-      const text = (
-        await hdfs.readFile(
+      const ids = (
+        await dataFileLines(
+          hdfs,
           `${iso.config.HDFS_COMPACTED_ROOT}/${iso.config.KAFKA_TOPIC}/${h}/${files[0]?.pathSuffix}`,
         )
-      ).toString();
-      const ids = text
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { event_id: string }).event_id);
+      ).map((l) => (JSON.parse(l) as { event_id: string }).event_id);
       assert.equal(new Set(ids).size, ids.length, 'deduplicated by event_id');
       compactedLines += ids.length;
     }

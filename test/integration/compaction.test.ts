@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { compactHour, compactionDdl, finishPendingCompactions } from '../../activities/compact-hour.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
-import { hourFolder } from '../../lib/hdfs-layout.ts';
-import { isolated } from '../helpers/pipeline.ts';
+import { hourFolder, isDataFileName } from '../../lib/hdfs-layout.ts';
+import { dataFileLines, isolated } from '../helpers/pipeline.ts';
 
 class Crash extends Error {}
 
@@ -65,9 +65,7 @@ describe('compaction stopped at each removal (real HDFS, PostgreSQL)', () => {
     const files: string[] = [];
     for (const dir of [`${raw}/hour=${String(hour).padStart(2, '0')}`, outDir(hour)]) {
       const listed = await hdfs.list(dir).catch(() => []);
-      for (const f of listed)
-        if (f.pathSuffix.endsWith('.ndjson') && !f.pathSuffix.startsWith('_'))
-          files.push(`${dir}/${f.pathSuffix}`);
+      for (const f of listed) if (isDataFileName(f.pathSuffix)) files.push(`${dir}/${f.pathSuffix}`);
     }
     return files;
   }
@@ -82,16 +80,13 @@ describe('compaction stopped at each removal (real HDFS, PostgreSQL)', () => {
       [],
       'no raw file left',
     );
-    const out = (await hdfs.list(outDir(hour))).filter((f) => f.pathSuffix.endsWith('.ndjson'));
+    const out = await hdfs.list(outDir(hour));
     assert.deepEqual(
-      out.map((f) => f.pathSuffix.startsWith('compacted-')),
+      out.map((f) => /^part-[0-9a-f]{16}\.parquet$/.test(f.pathSuffix)),
       [true],
-      'one compacted file, no temporary one',
+      'one compacted (Parquet) file, no temporary one',
     );
-    const ids = (await hdfs.readFile(`${outDir(hour)}/${out[0]?.pathSuffix}`))
-      .toString()
-      .trim()
-      .split('\n')
+    const ids = (await dataFileLines(hdfs, `${outDir(hour)}/${out[0]?.pathSuffix}`))
       .map((l) => (JSON.parse(l) as { event_id: string }).event_id)
       .sort();
     assert.deepEqual(

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { compactHour, compactionDdl } from '../../activities/compact-hour.ts';
+import { fileLines } from '../../activities/data-file-lines.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { LeasingHdfs } from '../helpers/memory-hdfs.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
@@ -48,11 +49,9 @@ describe('compaction of an hour after an attempt cut short', () => {
     assert.equal(done.resumed, false);
     const names = [...hdfs.files.keys()].filter((p) => p.startsWith(`${OUT}/`));
     assert.deepEqual(names, [done.output], 'the compacted file only: no temporary file is left');
-    const ids = (await hdfs.readFile(done.output))
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { event_id: string }).event_id);
+    const ids: string[] = [];
+    for await (const chunk of fileLines(hdfs, done.output))
+      for (const l of chunk) ids.push((JSON.parse(l) as { event_id: string }).event_id);
     assert.deepEqual(ids, ['e1', 'e2', 'e3', 'e4']);
     assert.equal(await hdfs.stat(a), undefined, 'inputs removed once the output is recorded');
     assert.equal(await hdfs.stat(b), undefined);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeInputs } from '../../activities/compact-hour.ts';
+import { fileLines } from '../../activities/data-file-lines.ts';
 import { listHourFiles, listRawFiles } from '../../activities/hdfs-files.ts';
 import {
   compactedFileName,
@@ -59,7 +60,8 @@ describe('HDFS layout names', () => {
   it('tells data files from temporary ones', () => {
     assert.ok(isDataFileName(rawFileName({ topic: 'T', partition: 1, firstOffset: 0n, lastOffset: 1n })));
     assert.ok(isDataFileName(compactedFileName('ab'.repeat(32))));
-    assert.equal(compactedFileName('0123456789abcdef0123'), 'compacted-0123456789abcdef.ndjson');
+    assert.equal(compactedFileName('0123456789abcdef0123'), 'part-0123456789abcdef.parquet');
+    assert.ok(isDataFileName('compacted-0123456789abcdef.ndjson'), 'an hour compacted by an older logpipe');
     assert.ok(!isDataFileName(temporaryName(compactedFileName('ab'.repeat(32)))));
     assert.ok(!isDataFileName('notes.txt'));
   });
@@ -106,37 +108,52 @@ describe('listing hour folders', () => {
 describe('compaction merge', () => {
   const e = (id: string, type = 'search', extra = '') =>
     `{"event_id":"${id}","event_type":"${type}"${extra}}`;
+  const linesOf = async (hdfs: MemoryHdfs, path: string) => {
+    const out: string[] = [];
+    for await (const chunk of fileLines(hdfs, path)) out.push(...chunk);
+    return out;
+  };
 
-  it('writes each event once, in input order, in parts appended to one file', async () => {
+  it('writes each event once, in input order, a row group at a time into one Parquet file', async () => {
     const hdfs = new MemoryHdfs();
     await hdfs.writeFile('/h/a.ndjson', `${e('1')}\n${e('2')}\n\n${e('1')}\n`);
     await hdfs.writeFile(
       '/h/b.ndjson',
       `${e('2')}\n${e('3', 'purchase', ',"city":"Zürich"')}\n${e('1', 'error')}`,
     );
-    const merged = await mergeInputs(hdfs, ['/h/a.ndjson', '/h/b.ndjson'], '/h/_tmp-out.ndjson', 1);
-    const expected = `${e('1')}\n${e('2')}\n${e('3', 'purchase', ',"city":"Zürich"')}\n${e('1', 'error')}\n`;
-    const body = await hdfs.readFile('/h/_tmp-out.ndjson');
-    assert.equal(body.toString('utf8'), expected);
+    const merged = await mergeInputs(hdfs, ['/h/a.ndjson', '/h/b.ndjson'], '/h/_tmp-out.parquet', 1);
+    const expected = [e('1'), e('2'), e('3', 'purchase', ',"city":"Zürich"'), e('1', 'error')];
+    assert.deepEqual(await linesOf(hdfs, '/h/_tmp-out.parquet'), expected);
     assert.equal(merged.lines, 4);
-    assert.equal(merged.bytes, Buffer.byteLength(expected), 'bytes, not UTF-16 units');
-    assert.ok(hdfs.calls.includes('appendFile'), 'a small part size writes in several appends');
+    assert.equal(merged.bytes, (await hdfs.readFile('/h/_tmp-out.parquet')).length);
+    assert.equal((await hdfs.readFile('/h/_tmp-out.parquet')).subarray(0, 4).toString(), 'PAR1');
+    assert.ok(hdfs.calls.includes('appendFile'), 'one row group per event: several appends');
     assert.equal(hdfs.files.has('/h/a.ndjson'), true, 'the merge removes nothing');
+  });
+
+  it('merges an earlier Parquet hour with late raw lines', async () => {
+    const hdfs = new MemoryHdfs();
+    await hdfs.writeFile('/h/a.ndjson', `${e('1')}\n${e('2')}\n`);
+    await mergeInputs(hdfs, ['/h/a.ndjson'], '/h/part-1.parquet');
+    await hdfs.writeFile('/h/late.ndjson', `${e('2')}\n${e('3')}\n`);
+    const merged = await mergeInputs(hdfs, ['/h/late.ndjson', '/h/part-1.parquet'], '/h/part-2.parquet');
+    assert.equal(merged.lines, 3);
+    assert.deepEqual(await linesOf(hdfs, '/h/part-2.parquet'), [e('2'), e('3'), e('1')]);
   });
 
   it('keeps a line that is not JSON, or has no id, once per exact text', async () => {
     const hdfs = new MemoryHdfs();
     await hdfs.writeFile('/h/a.ndjson', 'not json\n{"no_id":1}\nnot json\n{"no_id":1} \n');
-    const merged = await mergeInputs(hdfs, ['/h/a.ndjson'], '/h/out');
-    assert.equal((await hdfs.readFile('/h/out')).toString(), 'not json\n{"no_id":1}\n{"no_id":1} \n');
+    const merged = await mergeInputs(hdfs, ['/h/a.ndjson'], '/h/out.parquet');
+    assert.deepEqual(await linesOf(hdfs, '/h/out.parquet'), ['not json', '{"no_id":1}', '{"no_id":1} ']);
     assert.equal(merged.lines, 3);
   });
 
-  it('writes an empty file for inputs with no lines, and fails on a missing input', async () => {
+  it('writes a file of no rows for inputs with no lines, and fails on a missing input', async () => {
     const hdfs = new MemoryHdfs();
     await hdfs.writeFile('/h/empty.ndjson', '');
-    assert.equal((await mergeInputs(hdfs, ['/h/empty.ndjson'], '/h/out')).lines, 0);
-    assert.equal((await hdfs.readFile('/h/out')).length, 0);
-    await assert.rejects(mergeInputs(hdfs, ['/h/gone.ndjson'], '/h/out2'), /not found/);
+    assert.equal((await mergeInputs(hdfs, ['/h/empty.ndjson'], '/h/out.parquet')).lines, 0);
+    assert.deepEqual(await linesOf(hdfs, '/h/out.parquet'), []);
+    await assert.rejects(mergeInputs(hdfs, ['/h/gone.ndjson'], '/h/out2.parquet'), /not found/);
   });
 });

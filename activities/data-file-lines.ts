@@ -1,0 +1,11 @@
+// The lines of any data file of an hour, a chunk at a time: an NDJSON file (raw, or compacted by an
+// older logpipe) by byte ranges, a lake file (Parquet) by row groups of its `raw` column. Compaction,
+// the load and the reconciliation read files through this one door.
+import type { HdfsStore } from '../lib/clients/hdfs.ts';
+import { lineChunks } from '../lib/clients/hdfs-lines.ts';
+import { isParquetName } from '../lib/hdfs-layout.ts';
+import { lakeFileLines } from './lake/parquet-file.ts';
+
+export function fileLines(hdfs: HdfsStore, path: string): AsyncGenerator<string[]> {
+  return isParquetName(path) ? lakeFileLines(hdfs, path) : lineChunks(hdfs, path);
+}
