@@ -1,7 +1,6 @@
 // The JSON API's answers, defined once: the server modules that build them are typed against these,
 // and so is the page (web/api.ts), which esbuild bundles with type-only imports of this file.
 // ApiAnswers maps every path to its answer, so a route that answers another shape does not compile.
-import type { HourReport } from '../activities/reconcile/hour-counts.ts';
 
 export interface RangeAnswer {
   from: string;
@@ -178,8 +177,19 @@ export interface BatchRun extends BatchRunOutcome {
   url: string;
 }
 
-/** One hour of the reconciliation ledger (see activities/reconcile/). */
-export interface LedgerHour extends HourReport {
+/** One hour of the reconciliation ledger the batch records (the same report as `logpipe reconcile --json`). */
+export interface LedgerHour {
+  hour: string;
+  closed: boolean;
+  counts: {
+    hdfs: number;
+    cassandra: number;
+    postgres: number;
+    marts: number;
+    dead_letters: number;
+    quarantined: number;
+  };
+  drift: { cassandra: number; postgres: number; marts: number };
   checkedAt: string;
 }
 

@@ -176,29 +176,44 @@ const dataNode: ServiceDef = {
   },
 };
 
+/**
+ * `hdfs-dfs -ls /` and friends, the FsShell of `hdfs dfs`, as the user logpipe writes as. Hadoop's
+ * client needs a core-site.xml on its classpath (without one it stops: "core-site.xml not found"),
+ * so the tool gets a configuration folder of its own, naming the local NameNode. Written at every
+ * provision (it costs nothing), so a cache made before this fix gets it too.
+ */
+function writeShellTool(ctx: StackContext): void {
+  const etc = join(home(ctx), 'etc');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(
+    join(etc, 'core-site.xml'),
+    `<?xml version="1.0"?>\n<configuration>\n  <property><name>fs.defaultFS</name><value>hdfs://127.0.0.1:${HDFS_PORTS.rpc}</value></property>\n</configuration>\n`,
+  );
+  writeFileSync(
+    join(etc, 'log4j.properties'),
+    'log4j.rootLogger=WARN, console\nlog4j.appender.console=org.apache.log4j.ConsoleAppender\nlog4j.appender.console.target=System.err\nlog4j.appender.console.layout=org.apache.log4j.PatternLayout\nlog4j.appender.console.layout.ConversionPattern=%d %p %c: %m%n\nlog4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR\n',
+  );
+  writeJavaWrappers(
+    join(home(ctx), 'bin'),
+    `${etc}:${classpath(jarsIn(join(home(ctx), 'libs')))}`,
+    { 'hdfs-dfs': 'org.apache.hadoop.fs.FsShell' },
+    ['-Xmx256m', '-DHADOOP_USER_NAME=logpipe', `-Dhadoop.home.dir=${home(ctx)}`],
+  );
+}
+
 export const hdfs: StackComponent = {
   name: 'hdfs',
   version: VERSION,
   async provision(ctx) {
-    if (isProvisioned(home(ctx))) return;
-    const log = join(home(ctx), 'provision.log');
-    await ctx.progress.step('hdfs', `resolving Hadoop ${VERSION} from Maven Central`, log, () =>
-      resolveJars('hadoop', JARS, home(ctx), ctx.cacheDir, log),
-    );
-    // `hdfs-dfs -ls /` and friends, the FsShell of `hdfs dfs`.
-    writeJavaWrappers(
-      join(home(ctx), 'bin'),
-      classpath(jarsIn(join(home(ctx), 'libs'))),
-      { 'hdfs-dfs': 'org.apache.hadoop.fs.FsShell' },
-      [
-        '-Xmx256m',
-        `-Dfs.defaultFS=hdfs://127.0.0.1:${HDFS_PORTS.rpc}`,
-        '-Dhadoop.root.logger=WARN,console',
-        `-Dhadoop.home.dir=${home(ctx)}`,
-      ],
-    );
-    writeRecipe(home(ctx), RECIPE);
-    markProvisioned(home(ctx));
+    if (!isProvisioned(home(ctx))) {
+      const log = join(home(ctx), 'provision.log');
+      await ctx.progress.step('hdfs', `resolving Hadoop ${VERSION} from Maven Central`, log, () =>
+        resolveJars('hadoop', JARS, home(ctx), ctx.cacheDir, log),
+      );
+      writeRecipe(home(ctx), RECIPE);
+      markProvisioned(home(ctx));
+    }
+    writeShellTool(ctx);
   },
   tools: (ctx) => ({ 'hdfs-dfs': join(home(ctx), 'bin', 'hdfs-dfs') }),
   services: [nameNode, dataNode],

@@ -69,26 +69,33 @@ function lakeColumnTypes(): [string, string][] {
   return [...seen];
 }
 
-const COLUMN_TYPES = lakeColumnTypes();
+// Built on first use: warehouse-schema.ts imports compaction, which imports this module.
+let built: { types: Map<string, string>; columns: string[]; schema: SchemaElement[] } | undefined;
+function lake() {
+  if (built) return built;
+  const types = lakeColumnTypes();
+  const columns = [...types.map(([n]) => n), 'contract_error', 'raw'];
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: columns.length },
+    ...types.flatMap(([n, t]) => elementsOf(n, t)),
+    ...elementsOf('contract_error', 'text'),
+    {
+      name: 'raw',
+      type: 'BYTE_ARRAY',
+      converted_type: 'UTF8',
+      logical_type: { type: 'STRING' },
+      repetition_type: 'REQUIRED',
+    },
+  ];
+  built = { types: new Map(types), columns, schema };
+  return built;
+}
 
 /** The top-level columns of a lake file, in order. */
-export const LAKE_COLUMNS = [...COLUMN_TYPES.map(([n]) => n), 'contract_error', 'raw'];
+export const lakeColumns = (): string[] => lake().columns;
 
 /** The Parquet schema of a lake file. */
-export const LAKE_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: LAKE_COLUMNS.length },
-  ...COLUMN_TYPES.flatMap(([n, t]) => elementsOf(n, t)),
-  ...elementsOf('contract_error', 'text'),
-  {
-    name: 'raw',
-    type: 'BYTE_ARRAY',
-    converted_type: 'UTF8',
-    logical_type: { type: 'STRING' },
-    repetition_type: 'REQUIRED',
-  },
-];
-
-const TYPE_OF = new Map(COLUMN_TYPES);
+export const lakeSchema = (): SchemaElement[] => lake().schema;
 
 /** An instant's text (any offset, up to nanoseconds) as microseconds since the epoch, exactly. */
 export function epochMicros(text: string): bigint | null {
@@ -132,7 +139,7 @@ export function lakeRow(line: string): LakeRow {
     const names = columnsOf(e.event_type as EventType);
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
-      row[name] = lakeValue(TYPE_OF.get(name) as string, values[i]);
+      row[name] = lakeValue(lake().types.get(name) as string, values[i]);
     }
   } else {
     row.contract_error = parsed.error;

@@ -7,7 +7,7 @@ import { compress, decompress, init } from '@bokuweb/zstd-wasm';
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import type { HdfsStore } from '../../lib/clients/hdfs.ts';
-import { LAKE_COLUMNS, LAKE_SCHEMA, type LakeRow } from './lake-columns.ts';
+import { type LakeRow, lakeColumns, lakeSchema } from './lake-columns.ts';
 
 /** Rows per row group: about 15 MiB of lines, and the writer's peak memory with them (measured). */
 export const ROW_GROUP_ROWS = 25_000;
@@ -57,8 +57,8 @@ export async function writeLakeFile(
   const sink = new HdfsSink(hdfs, path);
   await parquetWriteRows({
     writer: sink,
-    schema: LAKE_SCHEMA,
-    columns: LAKE_COLUMNS.map((name) => ({ name })),
+    schema: lakeSchema(),
+    columns: lakeColumns().map((name) => ({ name })),
     rows,
     rowGroupSize: rowGroupRows,
     codec: 'ZSTD',

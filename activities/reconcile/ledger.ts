@@ -92,38 +92,3 @@ export async function recordLedger(
     client.release();
   }
 }
-
-/** The ledger's newest hours, newest first (the dashboard's monitoring page). */
-export async function readLedger(
-  pool: pg.Pool,
-  schemas: { raw: string; marts: string },
-  limit = 48,
-): Promise<{ hours: (HourReport & { checkedAt: string })[]; watermark: Watermark }> {
-  const rows = await pool.query<Record<string, unknown>>(
-    `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') AS hour, closed, hdfs, cassandra, postgres,
-       marts, dead_letters, quarantined, drift_cassandra, drift_postgres, drift_marts, checked_at
-     FROM ${schemas.raw}.hour_ledger ORDER BY hour DESC LIMIT $1`,
-    [limit],
-  );
-  const mark = await pool.query<{ complete_until: Date | null }>(
-    `SELECT complete_until FROM ${schemas.marts}.pipeline_watermark WHERE id`,
-  );
-  const n = (v: unknown) => Number(v);
-  return {
-    hours: rows.rows.map((r) => ({
-      hour: String(r.hour),
-      closed: Boolean(r.closed),
-      counts: {
-        hdfs: n(r.hdfs),
-        cassandra: n(r.cassandra),
-        postgres: n(r.postgres),
-        marts: n(r.marts),
-        dead_letters: n(r.dead_letters),
-        quarantined: n(r.quarantined),
-      },
-      drift: { cassandra: n(r.drift_cassandra), postgres: n(r.drift_postgres), marts: n(r.drift_marts) },
-      checkedAt: (r.checked_at as Date).toISOString(),
-    })),
-    watermark: { completeUntil: mark.rows[0]?.complete_until?.toISOString() ?? null },
-  };
-}
