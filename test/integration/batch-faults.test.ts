@@ -205,6 +205,7 @@ describe('batch worker killed inside every activity of one run', () => {
       { activity: 'validateLoad' },
       { activity: 'loadCatalog' },
       { activity: 'dbt', dbt: true },
+      { activity: 'recordLedger' },
       { activity: 'notify' },
     ];
     const client = await connectTemporal(iso.config);
@@ -303,6 +304,18 @@ describe('batch worker killed inside every activity of one run', () => {
         await count(`SELECT count(DISTINCT event_id) AS n FROM ${warehouse}.fact_events`),
         events.length,
       );
+      // The ledger, recorded by an attempt after a kill: each store holds every event once.
+      const ledger = await count(
+        `SELECT count(*) AS n FROM ${schema}.hour_ledger
+         WHERE drift_cassandra <> 0 OR drift_postgres <> 0 OR drift_marts <> 0`,
+      );
+      assert.equal(ledger, 0, 'no hour drifts');
+      for (const store of ['hdfs', 'cassandra', 'postgres', 'marts'])
+        assert.equal(
+          await count(`SELECT sum(${store}) AS n FROM ${schema}.hour_ledger`),
+          events.length,
+          `ledger: ${store}`,
+        );
       assert.deepEqual(processesFor(warehouse), [], 'no dbt left running');
       assert.equal(worker.child.exitCode, null);
     } finally {
