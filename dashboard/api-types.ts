@@ -1,6 +1,7 @@
 // The JSON API's answers, defined once: the server modules that build them are typed against these,
 // and so is the page (web/api.ts), which esbuild bundles with type-only imports of this file.
 // ApiAnswers maps every path to its answer, so a route that answers another shape does not compile.
+import type { HourReport } from '../lib/reconcile-report.ts';
 
 export interface RangeAnswer {
   from: string;
@@ -178,18 +179,7 @@ export interface BatchRun extends BatchRunOutcome {
 }
 
 /** One hour of the reconciliation ledger the batch records (the same report as `logpipe reconcile --json`). */
-export interface LedgerHour {
-  hour: string;
-  closed: boolean;
-  counts: {
-    hdfs: number;
-    cassandra: number;
-    postgres: number;
-    marts: number;
-    dead_letters: number;
-    quarantined: number;
-  };
-  drift: { cassandra: number; postgres: number; marts: number };
+export interface LedgerHour extends HourReport {
   checkedAt: string;
 }
 
