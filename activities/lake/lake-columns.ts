@@ -30,9 +30,10 @@ function elementsOf(name: string, pgType: string): SchemaElement[] {
           logical_type: { type: 'DECIMAL', precision: 14, scale: 2 },
         },
       ];
-    // Already JSON text: the logical type only (the JSON converted type would encode it again).
+    // JSON text as a string: every engine reads it as text (DuckDB reads the JSON logical type
+    // alone as a BLOB, and hyparquet-writer's JSON converted type would encode the text again).
     case 'jsonb':
-      return [{ ...optional, type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } }];
+      return [{ ...optional, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }];
     case 'int[]':
       return [
         { ...optional, converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
