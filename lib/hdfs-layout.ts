@@ -20,7 +20,7 @@ export interface RawFileName {
   lastOffset: bigint;
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 const pad2 = (n: number) => String(n).padStart(2, '0');
 const padOffset = (o: bigint) => o.toString().padStart(20, '0');
 

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { rowOf } from '../../activities/rows.ts';
 import { flattenEvent } from '../../lib/events/flatten.ts';
 import { DEFAULT_PARSE_OPTIONS, parseEvent } from '../../lib/events/parse.ts';
-import type { LogEvent } from '../../lib/events/schema.ts';
+import { fastCheckedEvent } from '../../lib/events/fast-check.ts';
+import { eventSchema, type LogEvent } from '../../lib/events/schema.ts';
 import { GOLDEN_BASE, goldenLines, shiftMinutes } from '../fixtures/golden.ts';
 
 const opts = { ...DEFAULT_PARSE_OPTIONS, now: GOLDEN_BASE + 3600_000 };
@@ -156,5 +157,21 @@ describe('moving the golden fixtures in time', () => {
         assert.ok(r.ok, r.ok ? '' : r.detail);
       }
     }
+  });
+});
+
+describe('golden fixture: the stored lines read again (the compiled check on the hot path)', () => {
+  it('gives what zod gives for every stored line, most of them without asking zod', () => {
+    let fast = 0;
+    for (const name of ['original-events', 'foreign-variation'] as const) {
+      for (const { line } of accepted(name)) {
+        const again = parseEvent(Buffer.from(line, 'utf8'), opts);
+        assert.ok(again.ok, line);
+        assert.deepEqual(again.event, eventSchema.parse(JSON.parse(line)), line);
+        assert.equal(again.line, line, 'a stored line is kept as it is');
+        if (fastCheckedEvent(line, JSON.parse(line))) fast++;
+      }
+    }
+    assert.ok(fast >= 14, `only ${fast} stored lines passed the compiled check`);
   });
 });

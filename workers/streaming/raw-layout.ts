@@ -1,7 +1,7 @@
 // The streaming worker's own names in HDFS (temporary folders, commit markers, ownership claims)
 // and its plan of raw files from buffered lines. The layout of the data itself (hour folders, file
 // names) is lib/hdfs-layout.ts, shared with the batch.
-import { hourDir, rawFileName } from '../../lib/hdfs-layout.ts';
+import { HOUR_MS, hourDir, rawFileName } from '../../lib/hdfs-layout.ts';
 
 /**
  * Temporary files, the per-partition commit markers and ownership claims live beside the data,
@@ -61,11 +61,19 @@ export interface FilePlan {
   lines: Uint8Array[];
 }
 
-const NEWLINE = Buffer.from('\n');
 
 /** A raw file's body: each line followed by a newline. */
 export function ndjsonBody(lines: Uint8Array[]): Buffer {
-  return Buffer.concat(lines.flatMap((l) => [l, NEWLINE]));
+  let size = lines.length;
+  for (const l of lines) size += l.length;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const l of lines) {
+    body.set(l, at);
+    at += l.length;
+    body[at++] = 0x0a;
+  }
+  return body;
 }
 
 /** Splits a partition's buffered lines into one file per hour of the events' own timestamps. */
@@ -75,17 +83,18 @@ export function planFiles(
   partition: number,
   pending: PendingLine[],
 ): FilePlan[] {
-  const byDir = new Map<string, PendingLine[]>();
+  // Grouped by the hour's number (no text per line), then named once per hour.
+  const byHour = new Map<number, PendingLine[]>();
   for (const p of pending) {
-    const dir = hourDir(root, topic, p.at);
-    const list = byDir.get(dir);
+    const hour = Math.floor(p.at.getTime() / HOUR_MS);
+    const list = byHour.get(hour);
     if (list) list.push(p);
-    else byDir.set(dir, [p]);
+    else byHour.set(hour, [p]);
   }
-  return [...byDir.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([dir, lines]) => ({
-      dir,
+  return [...byHour.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([hour, lines]) => ({
+      dir: hourDir(root, topic, new Date(hour * HOUR_MS)),
       name: rawFileName({
         topic,
         partition,
