@@ -256,12 +256,21 @@ function peakRssMiB(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+export interface BatchBenchOptions {
+  /** New events before run 2 (default 1% of n): fixed, to compare runs on warehouses of two sizes. */
+  newEvents?: number;
+  /** Measure the baselines of run 1's load (psql, HDFS read, conversion); default true. */
+  baselines?: boolean;
+}
+
 export async function batchBench(
   n: number,
   workers = 1,
   spanHours = 10,
   keep = false,
+  options: BatchBenchOptions = {},
 ): Promise<BatchBenchResult> {
+  const baselines = options.baselines ?? true;
   const stamp = Date.now().toString(36);
   const run = benchRun('batch', {
     WAREHOUSE_RAW_SCHEMA: `bench_raw_${stamp}`,
@@ -278,24 +287,27 @@ export async function batchBench(
     const span = spanHours * 3600;
     const start = new Date(Math.floor((Date.now() - (span + 3600) * 1000) / 3_600_000) * 3_600_000);
     say(`writing ${n} events to HDFS and CSV (setup, not measured)`);
-    const csv = new CsvFiles(dir, PARALLELISM);
+    const csv = baselines ? new CsvFiles(dir, PARALLELISM) : undefined;
     const written = await writeRawFiles(
       run,
       new EventGenerator({ seed: `bench-${stamp}`, start, rate: n / span }).take(n),
       offsets,
       csv,
     );
-    await csv.close();
-    say(
-      `${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB; baseline: psql \\copy x${PARALLELISM}`,
-    );
-    const psqlSeconds = await psqlCopy(run, copySchema, csv, dir, PARALLELISM);
-    say(`psql \\copy: ${psqlSeconds.toFixed(1)} s; HDFS read and conversion alone`);
-    const alone = await readAndConvert(run);
-    if (alone.rows !== n) throw new Error(`the conversion pass made ${alone.rows} rows, expected ${n}`);
-    say(
-      `read ${alone.readS.toFixed(1)} s, convert ${alone.convertS.toFixed(1)} s; run 1 on ${workers} worker(s)`,
-    );
+    await csv?.close();
+    say(`${written.files} files, ${Math.round(written.bytes / 2 ** 20)} MiB`);
+    // Without baselines (bench scaling) the rates that compare with them stay 0.
+    let psqlSeconds = Number.POSITIVE_INFINITY;
+    let alone = { rows: n, bytes: 0, readS: Number.POSITIVE_INFINITY, convertS: Number.POSITIVE_INFINITY };
+    if (csv) {
+      say(`baseline: psql \\copy x${PARALLELISM}`);
+      psqlSeconds = await psqlCopy(run, copySchema, csv, dir, PARALLELISM);
+      say(`psql \\copy: ${psqlSeconds.toFixed(1)} s; HDFS read and conversion alone`);
+      alone = await readAndConvert(run);
+      if (alone.rows !== n) throw new Error(`the conversion pass made ${alone.rows} rows, expected ${n}`);
+      say(`read ${alone.readS.toFixed(1)} s, convert ${alone.convertS.toFixed(1)} s`);
+    }
+    say(`run 1 on ${workers} worker(s)`);
     worker = await startBatchWorkers(run, workers);
     const execute = async () => {
       const t0 = performance.now();
@@ -310,8 +322,8 @@ export async function batchBench(
     const peakRss = Math.max(...worker.pids.map(peakRssMiB));
     if (first.result.load.inserted !== n)
       throw new Error(`run 1 loaded ${first.result.load.inserted} rows, expected ${n}`);
-    const newEvents = Math.max(1, Math.round(n / 100));
-    say(`run 1: ${first.seconds.toFixed(1)} s; writing ${newEvents} new events (1%), run 2`);
+    const newEvents = options.newEvents ?? Math.max(1, Math.round(n / 100));
+    say(`run 1: ${first.seconds.toFixed(1)} s; writing ${newEvents} new events, run 2`);
     await writeRawFiles(
       run,
       new EventGenerator({
@@ -344,7 +356,7 @@ export async function batchBench(
       load_rows_per_s: Math.round(loadRps),
       run_rows_per_s: Math.round(n / first.seconds),
       psql_copy_rows_per_s: Math.round(psqlRps),
-      ratio_load_to_psql: round(loadRps / psqlRps),
+      ratio_load_to_psql: psqlRps > 0 ? round(loadRps / psqlRps) : 0,
       hdfs_read_mib_per_s: round(alone.bytes / 2 ** 20 / alone.readS, 1),
       convert_rows_per_s: Math.round(n / alone.convertS),
       new_events: newEvents,

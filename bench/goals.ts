@@ -28,6 +28,8 @@ export const GOALS = {
   batchRun3Ratio: { subject: 'ratio', op: '<=', target: 0.03 },
   /** bench batch: dbt incremental (after 1% new events) / dbt first build. */
   batchDbtRatio: { subject: 'ratio', op: '<=', target: 0.15 },
+  /** bench scaling: run 2 on 5x the events / run 2 on 1x, the same new events each time. */
+  scalingRun2Ratio: { subject: 'ratio', op: '<=', target: 1.2 },
   /** bench dashboard: the worst endpoint's p95 as served (every endpoint under the target). */
   dashboardP95: { subject: 'worst p95', op: '<', target: 100, unit: 'ms' },
 } as const satisfies Record<string, Goal>;

@@ -4,6 +4,7 @@ import type { BatchBenchResult } from './batch-bench.ts';
 import type { DashboardBenchResult, EndpointResult } from './dashboard-bench.ts';
 import { GOALS, goalText } from './goals.ts';
 import type { LatencyBenchResult } from './latency-bench.ts';
+import type { ScalingBenchResult } from './scaling-bench.ts';
 import type { StreamBenchResult } from './stream-bench.ts';
 
 /** machine: false leaves out the machine line (the report names the machine once, at the top). */
@@ -49,6 +50,18 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
     `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal ${goalText(GOALS.batchDbtRatio)})`,
     `dbt tests per run:        ${r.dbt_tests}`,
     ...machineLine('machine:                  ', r, opts),
+  ];
+}
+
+export function scalingBenchLines(r: ScalingBenchResult, opts: LinesOptions = {}): string[] {
+  const row = (label: string, x: ScalingBenchResult['small']) =>
+    `${label}${String(x.events).padStart(9)} events: run 1 ${x.run1_s} s, run 2 (${r.new_events} new) ${x.run2_s} s, dbt ${x.dbt_incremental_s} s, run 3 ${x.run3_s} s; peak RSS ${x.worker_peak_rss_mib} MiB`;
+  return [
+    row('small warehouse: ', r.small),
+    row('large warehouse: ', r.large),
+    `run 2 large / small:    ${r.ratio_run2_large_to_small} (goal ${goalText(GOALS.scalingRun2Ratio)})`,
+    `dbt incremental l / s:  ${r.ratio_dbt_incremental_large_to_small}`,
+    ...machineLine('machine:                ', r, opts),
   ];
 }
 

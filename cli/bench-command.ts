@@ -4,8 +4,15 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { batchBench } from '../bench/batch-bench.ts';
 import { latencyBench } from '../bench/latency-bench.ts';
-import { batchBenchLines, dashboardBenchLines, latencyBenchLines, streamBenchLines } from '../bench/lines.ts';
+import {
+  batchBenchLines,
+  dashboardBenchLines,
+  latencyBenchLines,
+  scalingBenchLines,
+  streamBenchLines,
+} from '../bench/lines.ts';
 import { quietly } from '../bench/quiet.ts';
+import { scalingBench } from '../bench/scaling-bench.ts';
 import { type BenchSizes, DEFAULT_SIZES, MIN_BATCH_EVENTS, QUICK_SIZES } from '../bench/sizes.ts';
 import { streamBench } from '../bench/stream-bench.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -191,6 +198,22 @@ export function registerBench(program: Command): void {
         emit(r, opts.json, batchBenchLines(r));
       },
     );
+  bench
+    .command('scaling')
+    .description(
+      'bench batch on N and on factor x N events, the same new events before each run 2: does a run cost what is new?',
+    )
+    .option('--events <n>', 'events of the small warehouse', '1000000')
+    .option('--factor <n>', 'the large warehouse holds factor x events', '5')
+    .option('--new-events <n>', 'new events before run 2, the same on both', '10000')
+    .option('--json', 'last line: one JSON object')
+    .action(async (opts: { events: string; factor: string; newEvents: string; json?: boolean }) => {
+      const n = whole('--events', MIN_BATCH_EVENTS)(opts.events);
+      const factor = whole('--factor')(opts.factor);
+      const newEvents = whole('--new-events')(opts.newEvents);
+      const r = await quietly(loadConfig(), () => scalingBench(n, factor, newEvents));
+      emit(r, opts.json, scalingBenchLines(r));
+    });
   bench
     .command('latency')
     .description('produce-to-readable latency in Cassandra at a steady rate')

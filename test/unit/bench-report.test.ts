@@ -6,6 +6,7 @@ import type { BatchBenchResult } from '../../bench/batch-bench.ts';
 import type { DashboardBenchResult, EndpointResult } from '../../bench/dashboard-bench.ts';
 import { GOALS, goalLabel, goalMet } from '../../bench/goals.ts';
 import type { LatencyBenchResult } from '../../bench/latency-bench.ts';
+import { scalingBenchLines } from '../../bench/lines.ts';
 import { type BenchReport, type MachineInfo, renderReport, reportRows } from '../../bench/report.ts';
 import { DEFAULT_SIZES, QUICK_SIZES } from '../../bench/sizes.ts';
 import type { StreamBenchResult } from '../../bench/stream-bench.ts';
@@ -302,5 +303,32 @@ describe('bench report', () => {
         ['dashboard', 'not met'],
       ],
     );
+  });
+});
+
+describe('bench scaling printout', () => {
+  it('shows both warehouse sizes with the same new events, the ratio and its goal', () => {
+    const side = (events: number, run2: number) => ({
+      events,
+      run1_s: events / 10_000,
+      run2_s: run2,
+      run3_s: 0.4,
+      dbt_incremental_s: run2 - 3,
+      worker_peak_rss_mib: 300,
+    });
+    const lines = scalingBenchLines({
+      new_events: 10_000,
+      small: side(1_000_000, 20),
+      large: side(5_000_000, 25),
+      ratio_run2_large_to_small: 1.25,
+      ratio_dbt_incremental_large_to_small: 1.294,
+      machine: machineText,
+    });
+    assert.match(lines[0] ?? '', /1000000 events: run 1 100 s, run 2 \(10000 new\) 20 s/);
+    assert.match(lines[1] ?? '', /5000000 events: run 1 500 s, run 2 \(10000 new\) 25 s/);
+    assert.equal(lines[2], 'run 2 large / small:    1.25 (goal <= 1.2)');
+    assert.equal(goalMet(GOALS.scalingRun2Ratio, 1.25), false);
+    assert.equal(goalMet(GOALS.scalingRun2Ratio, 1.1), true);
+    assert.equal(lines.at(-1), `machine:                ${machineText}`);
   });
 });

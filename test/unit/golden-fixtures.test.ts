@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rowOf } from '../../activities/rows.ts';
+import { fastCheckedEvent } from '../../lib/events/fast-check.ts';
 import { flattenEvent } from '../../lib/events/flatten.ts';
 import { DEFAULT_PARSE_OPTIONS, parseEvent } from '../../lib/events/parse.ts';
-import { fastCheckedEvent } from '../../lib/events/fast-check.ts';
 import { eventSchema, type LogEvent } from '../../lib/events/schema.ts';
 import { GOLDEN_BASE, goldenLines, shiftMinutes } from '../fixtures/golden.ts';
 

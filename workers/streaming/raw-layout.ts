@@ -61,7 +61,6 @@ export interface FilePlan {
   lines: Uint8Array[];
 }
 
-
 /** A raw file's body: each line followed by a newline. */
 export function ndjsonBody(lines: Uint8Array[]): Buffer {
   let size = lines.length;
