@@ -143,4 +143,27 @@ describe('reconciliation ledger, watermark and drift alert', () => {
     // The marts are still complete: the watermark concerns PostgreSQL and the marts.
     assert.ok(checked.watermark.completeUntil);
   });
+
+  it('a Cassandra keyspace that does not exist is drift of every hour, not a failed run', async () => {
+    const missing = { ...config, CASSANDRA_KEYSPACE: `${config.CASSANDRA_KEYSPACE}_never_migrated` };
+    const activities = createBatchActivities({
+      config: missing,
+      pool: workerPool,
+      hdfs: new Hdfs(missing),
+      cassandra,
+    });
+    const owed = new Map<string, number>();
+    for (const e of events) owed.set(hourOf(e), (owed.get(hourOf(e)) ?? 0) + 1);
+    const hours = [...owed.keys()].map((h) => ({ dt: h.slice(0, 10), hour: Number(h.slice(11)) }));
+    const before = posted.length;
+    const checked = await activities.recordLedger(hours, 'test-no-keyspace');
+    assert.deepEqual(checked.drifted, [...owed.keys()].sort());
+    for (const r of checked.hours) {
+      assert.equal(r.counts.cassandra, 0, r.hour);
+      assert.equal(r.drift.cassandra, owed.get(r.hour), r.hour);
+      assert.equal(r.drift.postgres, 0, r.hour);
+    }
+    assert.equal(checked.alerted, true);
+    assert.equal(posted.length, before + 1);
+  });
 });
