@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
-import { batchBuildArgs, type DbtNodeResult, failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { batchBuildArgs, type DbtNodeResult, dbtPython, failedNodes, invokeDbt } from '../lib/dbt.ts';
+import { DbtServer } from '../lib/dbt-server.ts';
 import { FAILURE } from '../temporal/names.ts';
 import { TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
@@ -128,6 +129,19 @@ export async function planDbt(client: pg.PoolClient, config: Config): Promise<Db
   };
 }
 
+/** The worker's long-lived dbt runner (DBT_RUNNER=server), one per python install; builds queue on it. */
+const servers = new Map<string, DbtServer>();
+function dbtServerFor(config: Config): DbtServer | undefined {
+  if (config.DBT_RUNNER !== 'server') return undefined;
+  const python = dbtPython(config.LOGPIPE_CACHE_DIR);
+  let server = servers.get(python);
+  if (!server) {
+    server = new DbtServer(python);
+    servers.set(python, server);
+  }
+  return server;
+}
+
 export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: string): Promise<DbtStepResult> {
   const ctx = Context.current();
   const logDir = join(dbtRunsDir(config), safeName(workflowId));
@@ -159,7 +173,7 @@ export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: stri
           config,
           batchBuildArgs(plan.snapshot),
           { targetPath, logPath: logDir },
-          { signal: ctx.cancellationSignal },
+          { signal: ctx.cancellationSignal, server: dbtServerFor(config) },
         );
       } finally {
         await client.query(

@@ -202,6 +202,12 @@ export const configSchema = z.object({
    * many minutes a build tests every row (the full sweep). 0: every build is a full sweep.
    */
   DBT_FULL_TESTS_EVERY_MINUTES: wholeNumber('a number of minutes, e.g. 60', 0, 10_080).default(60),
+  /**
+   * How the batch worker runs dbt: `server`, one long-lived dbt process per worker that keeps the
+   * parsed project in memory (lib/dbt_server.py: a build skips ~3 s of Python start and parse), or
+   * `process`, a new dbt process for every build.
+   */
+  DBT_RUNNER: z.enum(['server', 'process'], { message: 'expected server or process' }).default('server'),
   /** Slack-compatible incoming webhook: a message when a batch run fails. */
   ALERT_WEBHOOK_URL: httpUrl.optional(),
   /** Also post when a run succeeds. */

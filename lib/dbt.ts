@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { recipeHome } from '../stack/recipe.ts';
 import { type Config, repoRoot } from './config.ts';
+import type { DbtServer } from './dbt-server.ts';
 import { CONTRACT_VALUES } from './events/enums.ts';
 
 export const DBT_CORE_VERSION = '1.10.15';
@@ -20,7 +21,8 @@ export const DBT_RECIPE = {
 };
 export const dbtHome = (cacheDir: string) => recipeHome(cacheDir, DBT_RECIPE);
 export const dbtExecutable = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'dbt');
-const dbtPython = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'python3');
+/** The venv's python, which also runs the long-lived runner (lib/dbt-server.ts). */
+export const dbtPython = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'python3');
 
 /**
  * Runs the dbt script given as the first argument so that dbt dies with its parent. A batch worker
@@ -108,6 +110,8 @@ export interface DbtInvocation {
   /** The last lines dbt printed (the whole log is under logPath). */
   tail: string;
   seconds: number;
+  /** Run by a long-lived runner: whether it parsed the project first (false: its manifest was reused). */
+  parsed?: boolean;
 }
 
 interface RunResults {
@@ -130,24 +134,36 @@ export async function invokeDbt(
   config: Config,
   args: string[],
   paths: DbtPaths,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; server?: DbtServer } = {},
 ): Promise<DbtInvocation> {
   const started = Date.now();
   const runResults = join(paths.targetPath, 'run_results.json');
   // A stale file from an earlier command must not be read as this one's results.
   await rm(runResults, { force: true });
-  const dbt = dbtExecutable(config.LOGPIPE_CACHE_DIR);
-  const res = await execa(dbtPython(config.LOGPIPE_CACHE_DIR), ['-c', DIE_WITH_PARENT, dbt, ...args], {
-    env: { ...dbtEnv(config, paths), LOGPIPE_DBT_PARENT_PID: String(process.pid) },
-    cwd: DBT_PROJECT_DIR,
-    reject: false,
-    all: true,
-    cancelSignal: options.signal,
-  });
+  let exitCode: number;
+  let output: string;
+  let parsed: boolean | undefined;
+  if (options.server) {
+    const reply = await options.server.run(args, dbtEnv(config, paths), options.signal);
+    exitCode = reply.exitCode;
+    parsed = reply.parsed;
+    output = [...reply.output, ...(reply.error ? [reply.error] : [])].join('\n');
+  } else {
+    const dbt = dbtExecutable(config.LOGPIPE_CACHE_DIR);
+    const res = await execa(dbtPython(config.LOGPIPE_CACHE_DIR), ['-c', DIE_WITH_PARENT, dbt, ...args], {
+      env: { ...dbtEnv(config, paths), LOGPIPE_DBT_PARENT_PID: String(process.pid) },
+      cwd: DBT_PROJECT_DIR,
+      reject: false,
+      all: true,
+      cancelSignal: options.signal,
+    });
+    exitCode = res.exitCode ?? 1;
+    output = String(res.all ?? '');
+  }
   let results: DbtNodeResult[] = [];
   try {
-    const parsed = JSON.parse(await readFile(runResults, 'utf8')) as RunResults;
-    results = (parsed.results ?? []).map((r) => {
+    const file = JSON.parse(await readFile(runResults, 'utf8')) as RunResults;
+    results = (file.results ?? []).map((r) => {
       const [resourceType = '', , name = r.unique_id] = r.unique_id.split('.');
       return {
         uniqueId: r.unique_id,
@@ -162,16 +178,13 @@ export async function invokeDbt(
   } catch {
     results = []; // dbt stopped before running anything (bad profile, parse error): see tail
   }
-  const exitCode = res.exitCode ?? 1;
   return {
     args,
     ok: exitCode === 0 && failedNodes(results).length === 0,
     exitCode,
     results,
-    tail: String(res.all ?? '')
-      .split('\n')
-      .slice(-30)
-      .join('\n'),
+    tail: output.split('\n').slice(-30).join('\n'),
     seconds: (Date.now() - started) / 1000,
+    ...(parsed === undefined ? {} : { parsed }),
   };
 }

@@ -215,16 +215,22 @@ export function batchScenario(name: string, env: Record<string, string>, data?: 
   return { iso, schema, warehouse, pool, count, assertEachEventOnce };
 }
 
-/** Processes of this user whose environment names the warehouse schema (dbt started for it). */
-export function processesFor(warehouse: string): { pid: number; cmd: string }[] {
-  const out: { pid: number; cmd: string }[] = [];
+/**
+ * Processes of this user whose environment names the warehouse schema (dbt started for it: a dbt
+ * process of its own, or a batch worker's long-lived runner, lib/dbt_server.py), with their parents.
+ */
+export function processesFor(warehouse: string): { pid: number; ppid: number; cmd: string }[] {
+  const out: { pid: number; ppid: number; cmd: string }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
       const environ = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
       if (!environ.includes(`WAREHOUSE_SCHEMA=${warehouse}`)) continue;
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ');
-      if (/\bdbt\b/.test(cmd)) out.push({ pid: Number(name), cmd });
+      // stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its closing paren.
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (/\bdbt(\b|_server\.py)/.test(cmd)) out.push({ pid: Number(name), ppid, cmd });
     } catch {
       /* gone, or not ours */
     }

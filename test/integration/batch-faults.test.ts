@@ -250,7 +250,10 @@ describe('batch worker killed inside every activity of one run', () => {
           // Past the pause: dbt running, and at work on this test's schemas.
           dbtPid = await waitFor(
             'dbt build running',
-            async () => processesFor(warehouse).find((p) => / build\b/.test(p.cmd))?.pid,
+            async () =>
+              processesFor(warehouse).find(
+                (p) => p.ppid === worker.child.pid && /dbt_server\.py| build\b/.test(p.cmd),
+              )?.pid,
             60_000,
             100,
           );
@@ -316,7 +319,12 @@ describe('batch worker killed inside every activity of one run', () => {
           events.length,
           `ledger: ${store}`,
         );
-      assert.deepEqual(processesFor(warehouse), [], 'no dbt left running');
+      // Only the live worker's own idle runner is left: no orphan of a killed worker.
+      assert.deepEqual(
+        processesFor(warehouse).filter((p) => p.ppid !== worker.child.pid),
+        [],
+        'no dbt left running but the live worker runner',
+      );
       assert.equal(worker.child.exitCode, null);
     } finally {
       console.log(`  # time to each kill: ${took.join(', ')}`);

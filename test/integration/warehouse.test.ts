@@ -1,7 +1,8 @@
 // The dbt warehouse on the real stack's PostgreSQL: a known generated dataset is loaded into the raw
 // tables by the batch's own loader, `dbt build` runs in three incremental steps, and the marts are
 // compared with values computed here in TypeScript from the same events; then a full refresh must
-// give the same marts row for row.
+// give the same marts row for row. The incremental steps run on the batch worker's long-lived dbt
+// runner (one parse, the manifest reused); the full refresh in a dbt process of its own.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +17,8 @@ import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
 import { createPgPool } from '../../lib/clients/postgres.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { batchBuildArgs, type DbtInvocation, failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { batchBuildArgs, type DbtInvocation, dbtPython, failedNodes, invokeDbt } from '../../lib/dbt.ts';
+import { DbtServer } from '../../lib/dbt-server.ts';
 import { parseEvent } from '../../lib/events/parse.ts';
 import type { LogEvent } from '../../lib/events/schema.ts';
 import { EventGenerator, toOriginalFormat } from '../../producers/generator.ts';
@@ -82,8 +84,9 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     if (r.ok) events.set(r.event.event_id, r.event);
   }
 
-  const dbt = async (args: string[]): Promise<DbtInvocation> => {
-    const res = await invokeDbt(config, args, paths);
+  const server = new DbtServer(dbtPython(config.LOGPIPE_CACHE_DIR));
+  const dbt = async (args: string[], options: { server?: DbtServer } = {}): Promise<DbtInvocation> => {
+    const res = await invokeDbt(config, args, paths, options);
     assert.equal(
       res.exitCode,
       0,
@@ -99,6 +102,7 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
   });
 
   after(async () => {
+    server.stop();
     for (const s of [raw, wh, `${wh}_staging`, `${wh}_snapshots`, frozen])
       await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await pool.end();
@@ -107,6 +111,7 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
 
   it('dbt build passes in three incremental steps, with price changes between them', async () => {
     let built: DbtInvocation | undefined;
+    const parsed: (boolean | undefined)[] = [];
     for (const [i, part] of parts.entries()) {
       const load = await loadFileText(
         pool,
@@ -120,8 +125,10 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       await pool.query(
         `UPDATE ${raw}.products SET price = price + 1, _loaded_at = now() WHERE product_id IN (SELECT product_id FROM ${raw}.products ORDER BY product_id LIMIT 50)`,
       );
-      built = await dbt(batchBuildArgs(true));
+      built = await dbt(batchBuildArgs(true), { server });
+      parsed.push(built.parsed);
     }
+    assert.deepEqual(parsed, [true, false, false], 'the runner parsed once and reused its manifest');
     const names = new Set(built?.results.map((r) => r.name));
     for (const m of MARTS) assert.ok(names.has(m), `${m} built`);
     assert.ok(built?.results.some((r) => r.resourceType === 'snapshot' && r.status === 'success'));

@@ -66,6 +66,7 @@ describe('configuration', () => {
     ['DLQ_MAX_VALUE_BYTES', '100', /from 1024/],
     ['DBT_FULL_TESTS_EVERY_MINUTES', 'hourly', /a number of minutes/],
     ['DBT_FULL_TESTS_EVERY_MINUTES', '99999', /from 0 to 10080/],
+    ['DBT_RUNNER', 'thread', /expected server or process/],
     ['BATCH_WORKER_ACTIVITIES', '0', /from 1 to 64/],
     // Names that go into HDFS paths, CQL and Kafka.
     ['KAFKA_TOPIC', 'Log/Events', /Kafka topic name/],
