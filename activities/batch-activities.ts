@@ -14,7 +14,7 @@ import { FAILURE } from '../temporal/names.ts';
 import { workflowLink } from '../temporal/ui-links.ts';
 import { emptyTotals } from '../workflows/load-plan.ts';
 import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';
-import { fileLines } from './data-file-lines.ts';
+import { fileLoadChunks } from './data-file-lines.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
 import { listHourFiles, listRawFiles } from './hdfs-files.ts';
 import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
@@ -284,7 +284,7 @@ export function createBatchActivities(deps: BatchDeps) {
         for (let attempt = 1; ; attempt++) {
           try {
             // Read a range at a time while it loads: never the whole file in memory.
-            return await loadFile(pool, RAW_SCHEMA, file, () => fileLines(hdfs, file.path), runId);
+            return await loadFile(pool, RAW_SCHEMA, file, () => fileLoadChunks(hdfs, file.path), runId);
           } catch (err) {
             // Two files holding the same events in another order can deadlock: the loser retries.
             if (errorField(err, 'code') !== DEADLOCK || attempt >= 5) throw err;

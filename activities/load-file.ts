@@ -15,7 +15,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { textChunks } from '../lib/clients/hdfs-lines.ts';
 import { errorField, errorMessage } from '../lib/errors.ts';
 import type { EventType } from '../lib/events/enums.ts';
-import { type RefusedLine, splitChunk } from './rows.ts';
+import type { PreparedChunk } from './lake/parquet-file.ts';
+import { type RefusedLine, splitChunk, splitPrepared } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface FileLoad {
@@ -40,8 +41,11 @@ export interface FileLoadResult {
   perTable: Record<string, number>;
 }
 
-/** The file's lines in chunks, from the start, each time it is called (a retry reads again). */
-export type LineSource = () => AsyncIterable<string[]>;
+/**
+ * The file's lines in chunks, from the start, each time it is called (a retry reads again); a lake
+ * file's chunks come prepared (checked and converted by compaction, see data-file-lines.ts).
+ */
+export type LineSource = () => AsyncIterable<string[] | PreparedChunk>;
 
 /** Loads a file whose whole text is at hand (tests, benches, small files). */
 export function loadFileText(
@@ -91,9 +95,12 @@ export async function loadFile(
     let nextLineNo = 1;
     for await (const chunk of source()) {
       const firstLineNo = nextLineNo;
-      nextLineNo += chunk.length;
+      nextLineNo += Array.isArray(chunk) ? chunk.length : chunk.csv.length;
       // Each row ends with the load's own columns: _source_file, _run_id.
-      const split = await splitChunk(chunk, firstLineNo, [file.path, runId]);
+      const extra = [file.path, runId];
+      const split = Array.isArray(chunk)
+        ? await splitChunk(chunk, firstLineNo, extra)
+        : splitPrepared(chunk, firstLineNo, extra);
       lines += split.lines;
       const refused: RefusedLine[] = [...split.refused];
       for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
@@ -111,7 +118,11 @@ export async function loadFile(
         perTable[table] = (perTable[table] ?? 0) + n;
         inserted += n;
       }
-      await quarantine(client, RAW_SCHEMA, file.path, chunk, firstLineNo, refused, runId);
+      if (refused.length) {
+        const at = refused.map((r) => r.lineNo - firstLineNo);
+        const texts = Array.isArray(chunk) ? at.map((i) => chunk[i] ?? '') : await chunk.lines(at);
+        await quarantine(client, RAW_SCHEMA, file.path, texts, refused, runId);
+      }
       rejected += refused.length;
     }
     const duplicate = lines - rejected - inserted;
@@ -130,18 +141,17 @@ export async function loadFile(
   }
 }
 
-/** The refused lines of a chunk with their bytes, in the load's transaction. */
+/** The refused lines of a chunk (`texts`, refused row for row) with their bytes, in the load's transaction. */
 async function quarantine(
   client: pg.PoolClient,
   RAW_SCHEMA: string,
   path: string,
-  chunk: string[],
-  firstLineNo: number,
+  texts: string[],
   refused: RefusedLine[],
   runId: string,
 ): Promise<void> {
-  for (const r of refused) {
-    const line = Buffer.from(chunk[r.lineNo - firstLineNo] ?? '', 'utf8');
+  for (const [i, r] of refused.entries()) {
+    const line = Buffer.from(texts[i] ?? '', 'utf8');
     await client.query(
       `INSERT INTO ${RAW_SCHEMA}.rejected_lines (path, line_no, stage, error, bytes, line, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (path, line_no) DO NOTHING`,

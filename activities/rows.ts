@@ -16,7 +16,10 @@ function csvField(v: Value): string {
   return v === '' || NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-export const csvLine = (values: Value[]) => `${values.map(csvField).join(',')}\n`;
+/** The fields of a CSV row, without its newline. */
+export const csvFields = (values: Value[]) => values.map(csvField).join(',');
+
+export const csvLine = (values: Value[]) => `${csvFields(values)}\n`;
 
 const pgArray = (xs: number[]) => `{${xs.join(',')}}`;
 
@@ -162,6 +165,41 @@ export async function splitChunk(
   for (let i = 0; i < lines.length; i++) {
     addLine(split, lines[i] as string, firstLineNo + i, extra);
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
+  }
+  return split;
+}
+
+/** A lake file's rows as compaction prepared them (see lake/parquet-file.ts PreparedChunk). */
+export interface PreparedRows {
+  types: (string | null)[];
+  ids: (string | null)[];
+  csv: (string | null)[];
+  errors: (string | null)[];
+}
+
+/**
+ * splitChunk for rows checked and converted when their hour was compacted: each row's CSV gets
+ * `extra` and goes to its type, a row off the contract is refused with the reason found then (the
+ * same words the line path gives), and a repeat of a type and id in the chunk is dropped.
+ */
+export function splitPrepared(rows: PreparedRows, firstLineNo: number, extra: Value[] = []): SplitFile {
+  const split = emptySplit();
+  const tail = extra.length ? `,${csvFields(extra)}\n` : '\n';
+  for (let i = 0; i < rows.csv.length; i++) {
+    split.lines++;
+    const csv = rows.csv[i];
+    const type = rows.types[i] as EventType | null;
+    const id = rows.ids[i];
+    if (csv == null || type == null || id == null || !Object.hasOwn(split.csv, type)) {
+      const error = rows.errors[i] ?? 'lake row without its raw-table row';
+      split.refused.push({ lineNo: firstLineNo + i, stage: 'contract', error });
+      continue;
+    }
+    const key = `${type}:${id}`;
+    if (split.eventIds.has(key)) continue;
+    split.eventIds.add(key);
+    split.csv[type].push(csv + tail);
+    split.lineNos[type].push(firstLineNo + i);
   }
   return split;
 }

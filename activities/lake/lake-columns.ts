@@ -1,11 +1,15 @@
 // The columns of a lake hour (Parquet): the raw tables' columns of every event type, as one wide
 // row (a column another type does not have is null, which costs nothing in Parquet), then
-// `contract_error` and `raw`, the line as it came (fields beyond the contract stay readable). The
+// `contract_error`, `raw_table_csv` (the row of its raw table as CSV, what the load COPYs: the line
+// is parsed and checked once, here, not again by the load) and `raw`, the line as it came (fields
+// beyond the contract stay readable). The
 // columns and their types come from the raw tables' definition (warehouse-schema.ts), so the lake
 // and the warehouse never disagree on a name or a type. Pure.
+
+import { createHash } from 'node:crypto';
 import type { SchemaElement } from 'hyparquet';
 import type { EventType } from '../../lib/events/enums.ts';
-import { parseStoredLine, rowOf, type Value } from '../rows.ts';
+import { csvFields, parseStoredLine, rowOf, type Value } from '../rows.ts';
 import { COMMON_COLUMNS, columnsOf, TYPE_COLUMNS } from '../warehouse-schema.ts';
 
 /** A PostgreSQL column type as a Parquet column (all optional: a line off the contract has none). */
@@ -75,11 +79,12 @@ let built: { types: Map<string, string>; columns: string[]; schema: SchemaElemen
 function lake() {
   if (built) return built;
   const types = lakeColumnTypes();
-  const columns = [...types.map(([n]) => n), 'contract_error', 'raw'];
+  const columns = [...types.map(([n]) => n), 'contract_error', 'raw_table_csv', 'raw'];
   const schema: SchemaElement[] = [
     { name: 'root', num_children: columns.length },
     ...types.flatMap(([n, t]) => elementsOf(n, t)),
     ...elementsOf('contract_error', 'text'),
+    ...elementsOf('raw_table_csv', 'text'),
     {
       name: 'raw',
       type: 'BYTE_ARRAY',
@@ -97,6 +102,20 @@ export const lakeColumns = (): string[] => lake().columns;
 
 /** The Parquet schema of a lake file. */
 export const lakeSchema = (): SchemaElement[] => lake().schema;
+
+let layout: string | undefined;
+/**
+ * What `raw_table_csv` was written for: a hash of every raw table's columns and types. A lake file of
+ * another layout (older, or the tables changed since) is loaded from its `raw` lines instead.
+ */
+export function rawTableCsvLayout(): string {
+  layout ??= createHash('sha256')
+    // The columns and their types, and the version of rowOf's text (bump it when that changes).
+    .update(JSON.stringify(['rowOf/1', COMMON_COLUMNS, TYPE_COLUMNS]))
+    .digest('hex')
+    .slice(0, 16);
+  return layout;
+}
 
 /** An instant's text (any offset, up to nanoseconds) as microseconds since the epoch, exactly. */
 export function epochMicros(text: string): bigint | null {
@@ -142,6 +161,7 @@ export function lakeRow(line: string): LakeRow {
       const name = names[i] as string;
       row[name] = lakeValue(lake().types.get(name) as string, values[i]);
     }
+    row.raw_table_csv = csvFields(values);
   } else {
     row.contract_error = parsed.error;
   }

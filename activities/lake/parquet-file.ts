@@ -7,10 +7,12 @@ import { compress, decompress, init } from '@bokuweb/zstd-wasm';
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import type { HdfsStore } from '../../lib/clients/hdfs.ts';
-import { type LakeRow, lakeColumns, lakeSchema } from './lake-columns.ts';
+import { type LakeRow, lakeColumns, lakeSchema, rawTableCsvLayout } from './lake-columns.ts';
 
 /** Rows per row group: about 15 MiB of lines, and the writer's peak memory with them (measured). */
 export const ROW_GROUP_ROWS = 25_000;
+/** The footer entry naming the layout of the file's raw_table_csv column (lake-columns.ts). */
+const RAW_TABLE_CSV_LAYOUT_KEY = 'logpipe.raw_table_csv';
 /** zstd level 3, its default: about a quarter of the NDJSON's size on a measured hour. */
 const ZSTD_LEVEL = 3;
 
@@ -63,7 +65,10 @@ export async function writeLakeFile(
     rowGroupSize: rowGroupRows,
     codec: 'ZSTD',
     compressors: { ZSTD: (b: Uint8Array) => compress(b, ZSTD_LEVEL) },
-    kvMetadata: [{ key: 'logpipe.format', value: 'lake-hour/1' }],
+    kvMetadata: [
+      { key: 'logpipe.format', value: 'lake-hour/1' },
+      { key: RAW_TABLE_CSV_LAYOUT_KEY, value: rawTableCsvLayout() },
+    ],
   });
   return sink.written;
 }
@@ -115,4 +120,89 @@ export async function* lakeFileLines(hdfs: HdfsStore, path: string): AsyncGenera
     rowStart = rowEnd;
     yield lines;
   }
+}
+
+/**
+ * A row group of a lake file as the load takes it: each row's type, id, raw-table CSV row and
+ * contract error, checked when the hour was compacted. The line itself (for the quarantine of a row
+ * PostgreSQL refuses) is read only when asked for.
+ */
+export interface PreparedChunk {
+  kind: 'prepared';
+  types: (string | null)[];
+  ids: (string | null)[];
+  csv: (string | null)[];
+  errors: (string | null)[];
+  /** The lines of the rows at these indexes of the chunk. */
+  lines(indexes: number[]): Promise<string[]>;
+}
+
+const PREPARED_COLUMNS = ['event_type', 'event_id', 'raw_table_csv', 'contract_error'] as const;
+
+/** Reads `columns` of rows [rowStart, rowEnd) as one array per column. */
+async function readColumns(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  columns: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<Map<string, unknown[]>> {
+  const out = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(rowEnd - rowStart)]));
+  await parquetRead({
+    file,
+    metadata,
+    columns: [...columns],
+    rowStart,
+    rowEnd,
+    compressors: codecs,
+    onChunk: ({ columnName, columnData, rowStart: at }) => {
+      const target = out.get(columnName);
+      if (!target) return;
+      // A chunk may start before or run past the asked range.
+      for (let i = 0; i < columnData.length; i++) {
+        const row = at + i - rowStart;
+        if (row >= 0 && row < target.length) target[row] = columnData[i];
+      }
+    },
+  });
+  return out;
+}
+
+/**
+ * The prepared row groups of a lake file, or undefined when its raw_table_csv was written for
+ * another layout (or not at all): then the load reads its lines (lakeFileLines).
+ */
+export async function lakeFilePrepared(
+  hdfs: HdfsStore,
+  path: string,
+): Promise<AsyncGenerator<PreparedChunk> | undefined> {
+  await zstd();
+  const { file, metadata } = await open(hdfs, path);
+  const layout = metadata.key_value_metadata?.find((kv) => kv.key === RAW_TABLE_CSV_LAYOUT_KEY)?.value;
+  if (layout !== rawTableCsvLayout()) return undefined;
+  return (async function* () {
+    let rowStart = 0;
+    for (const group of metadata.row_groups) {
+      const start = rowStart;
+      const end = start + Number(group.num_rows);
+      rowStart = end;
+      const cols = await readColumns(file, metadata, PREPARED_COLUMNS, start, end);
+      const text = (c: string) => (cols.get(c) as unknown[]).map((v) => (v == null ? null : String(v)));
+      yield {
+        kind: 'prepared',
+        types: text('event_type'),
+        ids: text('event_id'),
+        csv: text('raw_table_csv'),
+        errors: text('contract_error'),
+        async lines(indexes: number[]) {
+          const out: string[] = [];
+          for (const i of indexes) {
+            const raw = await readColumns(file, metadata, ['raw'], start + i, start + i + 1);
+            out.push(String(raw.get('raw')?.[0] ?? ''));
+          }
+          return out;
+        },
+      };
+    }
+  })();
 }
