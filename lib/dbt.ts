@@ -24,31 +24,8 @@ export const dbtExecutable = (cacheDir: string) => join(dbtHome(cacheDir), 'bin'
 /** The venv's python, which also runs the long-lived runner (lib/dbt-server.ts). */
 export const dbtPython = (cacheDir: string) => join(dbtHome(cacheDir), 'bin', 'python3');
 
-/**
- * Runs the dbt script given as the first argument so that dbt dies with its parent. A batch worker
- * killed with SIGKILL cannot stop its child, and an orphaned dbt would go on building the marts
- * without the warehouse lock (held by the dead worker's connection, gone with it) while the
- * retried attempt runs a second dbt on the same schemas and target folder. On Linux the kernel
- * kills dbt with its parent (PR_SET_PDEATHSIG); elsewhere, and for a parent that died before that
- * was set, a thread checks the parent every half second. dbt's open transactions roll back.
- */
-const DIE_WITH_PARENT = `
-import os, runpy, signal, sys, threading, time
-parent = int(os.environ.get('LOGPIPE_DBT_PARENT_PID', '0')) or os.getppid()
-try:
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-except Exception:
-    pass
-def watch():
-    while True:
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.5)
-threading.Thread(target=watch, daemon=True).start()
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name='__main__')
-`;
+/** Runs dbt so that it dies with its parent (see the script). */
+const DIE_WITH_PARENT = join(repoRoot, 'lib', 'die_with_parent.py');
 
 export interface DbtPaths {
   /** dbt's target/ (manifest, compiled SQL, run_results.json). */
@@ -150,7 +127,7 @@ export async function invokeDbt(
     output = [...reply.output, ...(reply.error ? [reply.error] : [])].join('\n');
   } else {
     const dbt = dbtExecutable(config.LOGPIPE_CACHE_DIR);
-    const res = await execa(dbtPython(config.LOGPIPE_CACHE_DIR), ['-c', DIE_WITH_PARENT, dbt, ...args], {
+    const res = await execa(dbtPython(config.LOGPIPE_CACHE_DIR), [DIE_WITH_PARENT, dbt, ...args], {
       env: { ...dbtEnv(config, paths), LOGPIPE_DBT_PARENT_PID: String(process.pid) },
       cwd: DBT_PROJECT_DIR,
       reject: false,

@@ -14,32 +14,10 @@
 import hashlib
 import json
 import os
-import signal
 import sys
-import threading
-import time
 import traceback
 
-PARENT = int(os.environ.get('LOGPIPE_DBT_PARENT_PID', '0')) or os.getppid()
-
-
-def die_with_parent():
-    """A batch worker killed with SIGKILL cannot stop this process: the kernel does (Linux), or a thread."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-    def watch():
-        while True:
-            if os.getppid() != PARENT:
-                os.kill(os.getpid(), signal.SIGKILL)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, daemon=True).start()
-
+from die_with_parent import die_with_parent  # beside this file: on sys.path
 
 IGNORED_DIRS = {'target', 'logs', 'dbt_packages', '__pycache__', '.user.yml'}
 

@@ -128,7 +128,6 @@ export async function* lakeFileLines(hdfs: HdfsStore, path: string): AsyncGenera
  * PostgreSQL refuses) is read only when asked for.
  */
 export interface PreparedChunk {
-  kind: 'prepared';
   types: (string | null)[];
   ids: (string | null)[];
   csv: (string | null)[];
@@ -189,7 +188,6 @@ export async function lakeFilePrepared(
       const cols = await readColumns(file, metadata, PREPARED_COLUMNS, start, end);
       const text = (c: string) => (cols.get(c) as unknown[]).map((v) => (v == null ? null : String(v)));
       yield {
-        kind: 'prepared',
         types: text('event_type'),
         ids: text('event_id'),
         csv: text('raw_table_csv'),
