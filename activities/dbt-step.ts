@@ -142,6 +142,11 @@ function dbtServerFor(config: Config): DbtServer | undefined {
   return server;
 }
 
+/** Stops every runner (the batch worker calls it on shutdown; the next build starts a fresh one). */
+export function stopDbtServers(): void {
+  for (const server of servers.values()) server.stop();
+}
+
 export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: string): Promise<DbtStepResult> {
   const ctx = Context.current();
   const logDir = join(dbtRunsDir(config), safeName(workflowId));

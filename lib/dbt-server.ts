@@ -50,6 +50,17 @@ export class DbtServer {
     return next;
   }
 
+  /**
+   * Holds the event loop only while a command runs: an idle runner must not keep its worker's
+   * process (or a test file) alive after everything else has stopped.
+   */
+  private hold(on: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    const handles = [child, ...child.stdio] as Array<{ ref?: () => void; unref?: () => void } | null>;
+    for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+  }
+
   /** Stops the runner; the next command starts another. */
   stop(): void {
     const child = this.child;
@@ -118,6 +129,7 @@ export class DbtServer {
     };
     child.on('error', (e) => onGone(`could not start (${e.message})`));
     child.on('exit', (code, sig) => onGone(`exited (${sig ?? code})`));
+    this.hold(false);
     return this.ready;
   }
 
@@ -132,7 +144,9 @@ export class DbtServer {
     const abort = () => this.stop();
     signal?.addEventListener('abort', abort, { once: true });
     try {
-      await this.start();
+      const starting = this.start();
+      this.hold(true);
+      await starting;
       const child = this.child;
       if (!child) throw this.exited ?? new Error('the dbt runner is not running');
       const id = this.nextId++;
@@ -143,6 +157,7 @@ export class DbtServer {
       return await reply;
     } finally {
       signal?.removeEventListener('abort', abort);
+      this.hold(false);
     }
   }
 }

@@ -2,6 +2,7 @@
 // queue `batch`; several may run at once. SIGTERM stops polling and lets running activities finish.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch-activities.ts';
+import { stopDbtServers } from '../activities/dbt-step.ts';
 import { createCassandra } from '../lib/clients/cassandra.ts';
 import { Hdfs } from '../lib/clients/hdfs.ts';
 import { createPgPool } from '../lib/clients/postgres.ts';
@@ -43,6 +44,7 @@ export async function runBatchWorker(): Promise<void> {
   log.info({ taskQueue: config.BATCH_TASK_QUEUE }, 'batch worker running');
   // The SDK shuts the worker down on SIGINT and SIGTERM; run() returns once it has.
   await worker.run();
+  stopDbtServers();
   await connection.close();
   await pool.end();
   await cassandra.shutdown();

@@ -4,13 +4,27 @@
 // cancelled mid-command fails that command clearly and is replaced by the next one. Its builds'
 // results are checked in warehouse.test.ts (incremental steps on the runner, full refresh without).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../lib/config.ts';
+import { loadConfig, repoRoot } from '../../lib/config.ts';
 import { dbtEnv, dbtPython } from '../../lib/dbt.ts';
 import { DbtServer } from '../../lib/dbt-server.ts';
+
+/** Whether `pid` is gone or a zombie (dead, not yet reaped by init) within `ms`. */
+async function deadWithin(pid: number, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
 
 describe('long-lived dbt runner (real dbt)', () => {
   const config = loadConfig();
@@ -77,5 +91,26 @@ describe('long-lived dbt runner (real dbt)', () => {
     const after = await queued;
     assert.equal(after.exitCode, 0);
     assert.notEqual(server.pid, pid, 'a new runner took the queued command');
+  });
+
+  it('holds its process only while a command runs: an idle runner lets it exit', async () => {
+    const script = join(repoRoot, 'test', 'helpers', 'dbt-server-once.ts');
+    // Bounded: a process held open by its idle runner is killed at the timeout and fails here.
+    const result = await new Promise<{ code: number | string | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', script, join(dir, 'once')],
+          { cwd: repoRoot, timeout: 180_000, killSignal: 'SIGKILL' },
+          (err, stdout, stderr) => resolve({ code: err ? (err.code ?? err.signal ?? 1) : 0, stdout, stderr }),
+        );
+      },
+    );
+    assert.equal(result.code, 0, `the process ended by itself: ${result.stderr.slice(-2000)}`);
+    const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}');
+    assert.equal(line.exitCode, 0);
+    assert.ok(line.models.includes('fact_events'), 'it stayed alive until the command replied');
+    // The runner dies with its parent (lib/die_with_parent.py): none is left behind.
+    assert.ok(await deadWithin(line.pid, 10_000), `runner ${line.pid} outlived its parent`);
   });
 });
