@@ -1,10 +1,39 @@
 // Resolves Java artifacts from Maven Central into a cache folder with Maven itself, so a server
 // shipped only as jars (Kafka, Hadoop, Cassandra) runs from a plain classpath. Versions are
 // aligned by the BOMs the project itself builds with, and the result is checked before use.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classpathProblems, parseDependencyList } from './classpath-check.ts';
 import { runLogged } from './provision.ts';
+
+/** Maven's words for a registry that refused an artifact (HTTP 403): final, never retried. */
+export function isRefusal(output: string): boolean {
+  return /status code: 403\b|\b403 Forbidden|Forbidden \(403\)|Return code is: 403\b/i.test(output);
+}
+
+/**
+ * Runs `attempt` up to `attempts` times (a dropped connection or a truncated download on a cold
+ * install must not fail `up`), unless the output of the failed attempt says the registry refused.
+ */
+export async function withRetries(
+  attempt: (n: number) => Promise<void>,
+  outputOf: () => string,
+  opts: { attempts: number; waitMs: (n: number) => number; sleep?: (ms: number) => Promise<void> },
+): Promise<void> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (n >= opts.attempts || isRefusal(outputOf())) throw err;
+      await sleep(opts.waitMs(n));
+    }
+  }
+}
+
+const logSize = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+const logFrom = (file: string, offset: number) =>
+  existsSync(file) ? readFileSync(file).subarray(offset).toString('utf8') : '';
 
 export interface MavenArtifact {
   groupId: string;
@@ -67,20 +96,32 @@ export async function resolveJars(
   const libs = join(dir, 'libs');
   rmSync(libs, { recursive: true, force: true }); // a half-finished earlier attempt leaves no jar behind
   const listFile = join(dir, 'dependencies.txt');
-  await runLogged(
-    'mvn',
-    [
-      '-B',
-      '-ntp',
-      `-Dmaven.repo.local=${join(cacheDir, 'm2')}`,
-      'dependency:copy-dependencies',
-      'dependency:list',
-      `-DoutputDirectory=${libs}`,
-      `-DoutputFile=${listFile}`,
-      '-DincludeScope=runtime',
-    ],
-    logFile,
-    { cwd: dir },
+  // One local repository per component: Maven 3.8 does not lock its local repository, and the
+  // stack resolves Kafka, Hadoop and Cassandra at the same time.
+  const repo = join(cacheDir, `m2-${name}`);
+  let offset = 0;
+  await withRetries(
+    (n) => {
+      offset = logSize(logFile);
+      return runLogged(
+        'mvn',
+        [
+          '-B',
+          '-ntp',
+          ...(n > 1 ? ['-U'] : []), // -U: try again what the failed attempt cached as missing
+          `-Dmaven.repo.local=${repo}`,
+          'dependency:copy-dependencies',
+          'dependency:list',
+          `-DoutputDirectory=${libs}`,
+          `-DoutputFile=${listFile}`,
+          '-DincludeScope=runtime',
+        ],
+        logFile,
+        { cwd: dir },
+      );
+    },
+    () => logFrom(logFile, offset),
+    { attempts: 3, waitMs: (n) => 5_000 * n },
   );
   const problems = classpathProblems(parseDependencyList(readFileSync(listFile, 'utf8')), readdirSync(libs));
   if (problems.length) throw new ClasspathError(name, problems, libs);
