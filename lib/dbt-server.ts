@@ -129,7 +129,6 @@ export class DbtServer {
     };
     child.on('error', (e) => onGone(`could not start (${e.message})`));
     child.on('exit', (code, sig) => onGone(`exited (${sig ?? code})`));
-    this.hold(false);
     return this.ready;
   }
 
@@ -145,7 +144,7 @@ export class DbtServer {
     signal?.addEventListener('abort', abort, { once: true });
     try {
       const starting = this.start();
-      this.hold(true);
+      this.hold(true); // runNow's finally lets go of it again
       await starting;
       const child = this.child;
       if (!child) throw this.exited ?? new Error('the dbt runner is not running');
