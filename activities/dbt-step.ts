@@ -21,7 +21,8 @@ export interface DbtStepResult {
   ran: boolean;
   plan: DbtPlan;
   seconds: number;
-  nodes: { name: string; type: string; status: string; failures: number | null }[];
+  /** Every node dbt ran, with its execution time from run_results.json. */
+  nodes: { name: string; type: string; status: string; failures: number | null; seconds: number }[];
   /** Where dbt.log and the run_results.json files of this workflow run are kept. */
   logDir: string;
 }
@@ -218,6 +219,7 @@ export async function runDbtStep(config: Config, pool: pg.Pool, workflowId: stri
       type: n.resourceType,
       status: n.status,
       failures: n.failures,
+      seconds: n.seconds,
     })),
     logDir,
   };

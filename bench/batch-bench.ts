@@ -63,8 +63,22 @@ export interface BatchBenchResult {
   dbt_incremental_s: number;
   ratio_dbt_incremental_to_full: number;
   dbt_tests: number;
+  /** Run 2's slowest dbt models, slowest first: what its cost goes to. */
+  run2_slowest_models: SlowModel[];
   machine: string;
 }
+
+export interface SlowModel {
+  name: string;
+  seconds: number;
+}
+
+/** The `count` models of a run's dbt build that took longest, slowest first. */
+export const slowestModels = (r: HdfsToWarehouseResult, count = 5): SlowModel[] =>
+  [...(r.dbt?.models ?? [])]
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, count)
+    .map(({ name, seconds }) => ({ name, seconds: round(seconds, 2) }));
 
 const say = (s: string) => process.stderr.write(`[bench batch] ${s}\n`);
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
@@ -376,6 +390,7 @@ export async function batchBench(
       dbt_incremental_s: round(dbtSeconds(second.result), 1),
       ratio_dbt_incremental_to_full: round(dbtSeconds(second.result) / dbtSeconds(first.result)),
       dbt_tests: second.result.dbt?.tests.length ?? 0,
+      run2_slowest_models: slowestModels(second.result),
       machine: machine(),
     };
   } finally {

@@ -1,6 +1,6 @@
 // What each benchmark prints: the lines of `logpipe bench stream|batch|latency|dashboard`, also
 // quoted in bench/REPORT.md. Pure: results in, lines out (types only from the bench modules).
-import type { BatchBenchResult } from './batch-bench.ts';
+import type { BatchBenchResult, SlowModel } from './batch-bench.ts';
 import type { DashboardBenchResult, EndpointResult } from './dashboard-bench.ts';
 import { GOALS, goalText } from './goals.ts';
 import type { LatencyBenchResult } from './latency-bench.ts';
@@ -49,9 +49,13 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
     `dbt, first build:         ${r.dbt_full_s} s`,
     `dbt, incremental (1%):    ${r.dbt_incremental_s} s; incremental / full = ${r.ratio_dbt_incremental_to_full} (goal ${goalText(GOALS.batchDbtRatio)})`,
     `dbt tests per run:        ${r.dbt_tests}`,
+    `run 2's slowest models:   ${slowText(r.run2_slowest_models)}`,
     ...machineLine('machine:                  ', r, opts),
   ];
 }
+
+const slowText = (models: SlowModel[] | undefined) =>
+  models?.length ? models.map((m) => `${m.name} ${m.seconds} s`).join(', ') : '-';
 
 export function scalingBenchLines(r: ScalingBenchResult, opts: LinesOptions = {}): string[] {
   const row = (label: string, x: ScalingBenchResult['small']) =>
@@ -59,6 +63,8 @@ export function scalingBenchLines(r: ScalingBenchResult, opts: LinesOptions = {}
   return [
     row('small warehouse: ', r.small),
     row('large warehouse: ', r.large),
+    `run 2's slowest models, small: ${slowText(r.small.run2_slowest_models)}`,
+    `run 2's slowest models, large: ${slowText(r.large.run2_slowest_models)}`,
     `run 2 large / small:    ${r.ratio_run2_large_to_small} (goal ${goalText(GOALS.scalingRun2Ratio)})`,
     `dbt incremental l / s:  ${r.ratio_dbt_incremental_large_to_small}`,
     ...machineLine('machine:                ', r, opts),

@@ -3,7 +3,7 @@
 // factor x N (default 5), and each time run 2 gets the same number of new events (default 10,000):
 // run 2 on the large warehouse / run 2 on the small one should stay near 1. The load baselines
 // (psql, conversion) are bench batch's, not repeated here.
-import { type BatchBenchResult, batchBench } from './batch-bench.ts';
+import { type BatchBenchResult, batchBench, type SlowModel } from './batch-bench.ts';
 import { machine } from './bench-env.ts';
 
 /** One warehouse size's runs. */
@@ -14,6 +14,7 @@ export interface ScalingSide {
   run3_s: number;
   dbt_incremental_s: number;
   worker_peak_rss_mib: number;
+  run2_slowest_models: SlowModel[];
 }
 
 export interface ScalingBenchResult {
@@ -33,6 +34,7 @@ const side = (r: BatchBenchResult): ScalingSide => ({
   run3_s: r.run3_s,
   dbt_incremental_s: r.dbt_incremental_s,
   worker_peak_rss_mib: r.worker_peak_rss_mib,
+  run2_slowest_models: r.run2_slowest_models,
 });
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

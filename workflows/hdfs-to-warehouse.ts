@@ -61,7 +61,8 @@ export interface DbtSummary {
   /** Generic tests of the incremental models read rows loaded after this; null: a full sweep. */
   testsSince: string | null;
   snapshots: { name: string; status: string }[];
-  models: { name: string; status: string }[];
+  /** With each model's build time: what a run's dbt time went to. */
+  models: { name: string; status: string; seconds: number }[];
   tests: { name: string; status: string; failures: number | null }[];
   /** Data-quality tests of severity warn that found rows: anomalies of the source data, reported, not fatal. */
   warnings: { name: string; failures: number | null }[];
@@ -250,7 +251,9 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
       snapshot: r.plan.snapshot,
       testsSince: r.plan.testsSince,
       snapshots: r.nodes.filter((n) => n.type === 'snapshot').map(({ name, status }) => ({ name, status })),
-      models: r.nodes.filter((n) => n.type === 'model').map(({ name, status }) => ({ name, status })),
+      models: r.nodes
+        .filter((n) => n.type === 'model')
+        .map(({ name, status, seconds }) => ({ name, status, seconds })),
       tests: r.nodes
         .filter((n) => n.type === 'test')
         .map(({ name, status, failures }) => ({ name, status, failures })),

@@ -67,6 +67,23 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       return JSON.stringify({ ...e, user_id: 'user_outside_catalog', product_id: 'prod_outside_catalog' });
     return JSON.stringify(e);
   });
+  // Written by hand: second completions (new event ids) of an order the first step completed,
+  // loaded by the last step, one in the order's own country and one in another. An order counts
+  // once per day, country and category in revenue_daily, across incremental runs as in a full
+  // refresh.
+  const completed = generated
+    .slice(0, 2500)
+    .find((e, i) => e.event_type === 'order_complete' && i % 20 !== 7);
+  assert.ok(completed, 'the first step completes an order');
+  const secondCompletions = [
+    { ...completed, event_id: `${completed.event_id}-again` },
+    {
+      ...completed,
+      event_id: `${completed.event_id}-elsewhere`,
+      geo_location: { ...completed.geo_location, country: 'ZZ' },
+    },
+  ].map((e) => JSON.stringify(e));
+  lines.push(...secondCompletions);
   const parts = [
     lines.slice(0, 2500),
     lines.slice(2500, 4500),
@@ -229,6 +246,41 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     assert.deepEqual(Object.fromEntries(r.rows.map((row) => [row.error_code, Number(row.n)])), expected);
   });
 
+  it('a second completion of an order adds its revenue to its group, and the order only in a new group', async () => {
+    assert.ok(completed && completed.event_type === 'order_complete');
+    const groupOf = async (country: string) => {
+      const r = await pool.query<{ orders: string; revenue: string }>(
+        `SELECT sum(orders_completed) AS orders, sum(revenue) AS revenue FROM ${wh}.revenue_daily
+          WHERE order_date = $1 AND country = $2`,
+        [day(completed.timestamp), country],
+      );
+      return r.rows[0];
+    };
+    const expected = { orders: new Set<string>(), revenue: 0 };
+    for (const e of events.values()) {
+      if (e.event_type !== 'order_complete') continue;
+      if (
+        day(e.timestamp) !== day(completed.timestamp) ||
+        e.geo_location.country !== completed.geo_location.country
+      )
+        continue;
+      expected.revenue += e.details.amount;
+    }
+    const home = await groupOf(completed.geo_location.country);
+    assert.equal(cents(home?.revenue ?? 0), cents(expected.revenue), 'both completions in the revenue');
+    const elsewhere = await groupOf('ZZ');
+    assert.equal(cents(elsewhere?.revenue ?? 0), cents(completed.details.amount));
+    assert.equal(Number(elsewhere?.orders), 1, 'the order counts once in the other country');
+    const distinct = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM (
+         SELECT DISTINCT o.order_date, coalesce(o.country, 'Unknown'), coalesce(p.category, 'Unknown'), o.order_id
+         FROM ${wh}.fact_orders o LEFT JOIN ${wh}.dim_products p USING (product_version_key)
+         WHERE o.status = 'completed' AND o.order_date = $1 AND o.country = $2) d`,
+      [day(completed.timestamp), completed.geo_location.country],
+    );
+    assert.equal(Number(home?.orders), Number(distinct.rows[0]?.n), 'each order once per group');
+  });
+
   it('a full refresh gives the same marts as the incremental runs, row for row', async () => {
     await pool.query(`CREATE SCHEMA ${frozen}`);
     for (const m of MARTS) await pool.query(`CREATE TABLE ${frozen}.${m} AS SELECT * FROM ${wh}.${m}`);
@@ -242,6 +294,17 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       const count = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${wh}.${m}`);
       assert.ok(Number(count.rows[0]?.n) > 0, `${m} is not empty`);
     }
+  });
+
+  it('a session funnel built before it was incremental (no _loaded_at) is rebuilt whole by the next run', async () => {
+    await pool.query(`ALTER TABLE ${wh}.session_funnel_daily DROP COLUMN _loaded_at`);
+    await pool.query(`UPDATE ${wh}.session_funnel_daily SET sessions = sessions + 1000`);
+    await dbt(['run', '--select', 'session_funnel_daily']);
+    const diff = await pool.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM (SELECT * FROM ${wh}.session_funnel_daily EXCEPT ALL SELECT * FROM ${frozen}.session_funnel_daily) a)
+            + (SELECT count(*) FROM (SELECT * FROM ${frozen}.session_funnel_daily EXCEPT ALL SELECT * FROM ${wh}.session_funnel_daily) b) AS n`,
+    );
+    assert.equal(Number(diff.rows[0]?.n), 0, 'rebuilt as the incremental runs built it');
   });
 
   it('dbt docs generate works and every mart column is described', async () => {

@@ -64,10 +64,10 @@ const dbtBuilt = (nodes: DbtStepResult['nodes']): DbtStepResult => ({
 });
 
 const BUILT_NODES: DbtStepResult['nodes'] = [
-  { name: 'products_snapshot', type: 'snapshot', status: 'success', failures: null },
-  { name: 'fact_orders', type: 'model', status: 'success', failures: null },
-  { name: 'revenue_daily', type: 'model', status: 'success', failures: null },
-  { name: 'unique_fact_orders_order_line_key', type: 'test', status: 'pass', failures: 0 },
+  { name: 'products_snapshot', type: 'snapshot', status: 'success', failures: null, seconds: 0.4 },
+  { name: 'fact_orders', type: 'model', status: 'success', failures: null, seconds: 1.25 },
+  { name: 'revenue_daily', type: 'model', status: 'success', failures: null, seconds: 0.5 },
+  { name: 'unique_fact_orders_order_line_key', type: 'test', status: 'pass', failures: 0, seconds: 0.1 },
 ];
 
 /**
@@ -348,8 +348,8 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
       testsSince: null,
       snapshots: [{ name: 'products_snapshot', status: 'success' }],
       models: [
-        { name: 'fact_orders', status: 'success' },
-        { name: 'revenue_daily', status: 'success' },
+        { name: 'fact_orders', status: 'success', seconds: 1.25 },
+        { name: 'revenue_daily', status: 'success', seconds: 0.5 },
       ],
       tests: [{ name: 'unique_fact_orders_order_line_key', status: 'pass', failures: 0 }],
       warnings: [],
@@ -510,8 +510,14 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
         async dbt() {
           return dbtBuilt([
             ...BUILT_NODES,
-            { name: 'assert_funnel_never_grows', type: 'test', status: 'warn', failures: 3 },
-            { name: 'not_null_fact_orders_order_id', type: 'test', status: 'warn', failures: null },
+            { name: 'assert_funnel_never_grows', type: 'test', status: 'warn', failures: 3, seconds: 0.2 },
+            {
+              name: 'not_null_fact_orders_order_id',
+              type: 'test',
+              status: 'warn',
+              failures: null,
+              seconds: 0.1,
+            },
           ]);
         },
       },

@@ -2,7 +2,7 @@
 // machine, the command, a failed bench's error, and the quick-run label. No stack, no clock.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BatchBenchResult } from '../../bench/batch-bench.ts';
+import { type BatchBenchResult, slowestModels } from '../../bench/batch-bench.ts';
 import type { DashboardBenchResult, EndpointResult } from '../../bench/dashboard-bench.ts';
 import { GOALS, goalLabel, goalMet } from '../../bench/goals.ts';
 import type { LatencyBenchResult } from '../../bench/latency-bench.ts';
@@ -10,6 +10,7 @@ import { scalingBenchLines } from '../../bench/lines.ts';
 import { type BenchReport, type MachineInfo, renderReport, reportRows } from '../../bench/report.ts';
 import { DEFAULT_SIZES, QUICK_SIZES } from '../../bench/sizes.ts';
 import type { StreamBenchResult } from '../../bench/stream-bench.ts';
+import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 
 // Made-up figures for the fixture only; they describe no real run.
 const machineText = '2 × Test CPU @ 1.00GHz, 4 GiB';
@@ -78,6 +79,7 @@ const batch: BatchBenchResult = {
   dbt_incremental_s: 30,
   ratio_dbt_incremental_to_full: 0.5,
   dbt_tests: 42,
+  run2_slowest_models: [{ name: 'fact_events', seconds: 2.5 }],
   machine: machineText,
 };
 
@@ -307,6 +309,25 @@ describe('bench report', () => {
 });
 
 describe('bench scaling printout', () => {
+  it("takes run 2's slowest dbt models from the workflow's result, slowest first", () => {
+    const result = {
+      dbt: {
+        models: [
+          { name: 'fact_events', status: 'success', seconds: 1.2345 },
+          { name: 'revenue_daily', status: 'success', seconds: 7.77 },
+          { name: 'dim_date', status: 'success', seconds: 0.1 },
+          { name: 'fact_orders', status: 'success', seconds: 2 },
+        ],
+      },
+    } as unknown as HdfsToWarehouseResult;
+    assert.deepEqual(slowestModels(result, 3), [
+      { name: 'revenue_daily', seconds: 7.77 },
+      { name: 'fact_orders', seconds: 2 },
+      { name: 'fact_events', seconds: 1.23 },
+    ]);
+    assert.deepEqual(slowestModels({ dbt: null } as unknown as HdfsToWarehouseResult), []);
+  });
+
   it('shows both warehouse sizes with the same new events, the ratio and its goal', () => {
     const side = (events: number, run2: number) => ({
       events,
@@ -315,6 +336,10 @@ describe('bench scaling printout', () => {
       run3_s: 0.4,
       dbt_incremental_s: run2 - 3,
       worker_peak_rss_mib: 300,
+      run2_slowest_models: [
+        { name: 'revenue_daily', seconds: run2 / 4 },
+        { name: 'fact_orders', seconds: 1.5 },
+      ],
     });
     const lines = scalingBenchLines({
       new_events: 10_000,
@@ -326,7 +351,9 @@ describe('bench scaling printout', () => {
     });
     assert.match(lines[0] ?? '', /1000000 events: run 1 100 s, run 2 \(10000 new\) 20 s/);
     assert.match(lines[1] ?? '', /5000000 events: run 1 500 s, run 2 \(10000 new\) 25 s/);
-    assert.equal(lines[2], 'run 2 large / small:    1.25 (goal <= 1.2)');
+    assert.equal(lines[2], "run 2's slowest models, small: revenue_daily 5 s, fact_orders 1.5 s");
+    assert.equal(lines[3], "run 2's slowest models, large: revenue_daily 6.25 s, fact_orders 1.5 s");
+    assert.equal(lines[4], 'run 2 large / small:    1.25 (goal <= 1.2)');
     assert.equal(goalMet(GOALS.scalingRun2Ratio, 1.25), false);
     assert.equal(goalMet(GOALS.scalingRun2Ratio, 1.1), true);
     assert.equal(lines.at(-1), `machine:                ${machineText}`);

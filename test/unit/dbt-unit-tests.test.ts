@@ -16,8 +16,10 @@ const CASES = [
   'fact_orders_prices_a_line_with_the_version_valid_at_its_time',
   'fact_orders_shares_the_amount_among_lines_by_quantity',
   'fact_sessions_funnel_steps_need_the_steps_before_them',
+  'revenue_daily_adds_new_lines_to_the_kept_totals',
   'revenue_daily_sums_completed_lines_and_counts_orders_once',
   'session_funnel_daily_counts_steps_and_rates_per_day',
+  'session_funnel_daily_moves_sessions_that_got_new_events',
 ];
 
 describe('dbt unit tests of the marts (real dbt, a throwaway PostgreSQL)', () => {

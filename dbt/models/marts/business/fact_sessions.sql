@@ -30,10 +30,7 @@ per_session as (
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as events,
-        bool_or(event_type = 'search') as has_search,
-        bool_or(event_type = 'purchase') as has_purchase,
-        bool_or(event_type = 'order_complete') as has_completed,
-        bool_or(event_type = 'order_failed') as has_failed,
+        {{ session_event_flags() }},
         coalesce(sum(amount) filter (where event_type = 'order_complete'), 0) as revenue,
         max(_loaded_at) as _loaded_at
     from events
@@ -53,11 +50,7 @@ final as (
         (started_at at time zone 'UTC')::date as session_date,
         ended_at,
         events,
-        has_search as searched,
-        has_search and has_purchase as purchased,
-        has_search and has_purchase and (has_completed or has_failed) as ordered,
-        has_search and has_purchase and has_completed as completed,
-        has_search and has_purchase and has_failed and not has_completed as failed,
+        {{ session_funnel_steps() }},
         revenue,
         _loaded_at
     from per_session

@@ -1,22 +1,109 @@
--- The session funnel per day (by the session's first event), with step-to-step conversion.
-with sessions as (
+{{ config(
+    materialized='incremental',
+    unique_key='session_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['session_date'], 'unique': True}],
+) }}
 
-    select * from {{ ref('fact_sessions') }}
+-- The session funnel per day (by the session's first event), with step-to-step conversion.
+-- Incremental and additive: a session that got new events leaves the steps (and the day) it had
+-- before them and counts in those it has now. What it had before is computed from its events
+-- loaded up to this model's newest _loaded_at (an event never changes once in fact_events), so a
+-- run reads the events of the sessions it touched, not the days they fall in.
+{%- if is_incremental() %}
+{#- Read through to_jsonb: a table built before this model was incremental has no _loaded_at, and
+    is then rebuilt whole ('-infinity': every session is new, the kept rows are replaced). -#}
+{%- set since = logpipe_timestamp_literal(
+    "select coalesce(max((to_jsonb(kept) ->> '_loaded_at')::timestamptz), '-infinity'::timestamptz) from "
+    ~ this ~ " as kept") %}
+{%- set adding = since != "'-infinity'::timestamptz" %}
+{%- endif %}
+
+with
+
+now_steps as (
+
+    select
+        session_id, session_date, searched, purchased, ordered, completed, failed, _loaded_at,
+        1 as sign
+    from {{ ref('fact_sessions') }}
+    {% if is_incremental() %}
+    where _loaded_at > {{ since }}
+    {% endif %}
 
 ),
 
-counts as (
+{% if is_incremental() %}
+earlier_events as (
+
+    select
+        events.session_id,
+        (min(events.event_at) at time zone 'UTC')::date as session_date,
+        {{ session_event_flags() }}
+    from {{ ref('fact_events') }} as events
+    where events.session_id in (select session_id from now_steps)
+        and events._loaded_at <= {{ since }}
+    group by events.session_id
+
+),
+
+earlier_steps as (
+
+    -- The same sessions as this model counted them last time, taken back out.
+    select
+        session_id, session_date,
+        {{ session_funnel_steps() }},
+        null::timestamptz as _loaded_at,
+        -1 as sign
+    from earlier_events
+
+),
+{% endif %}
+
+changes as (
+
+    select * from now_steps
+    {% if is_incremental() %}
+    union all
+    select * from earlier_steps
+    {% endif %}
+
+),
+
+added as (
 
     select
         session_date,
-        count(*) as sessions,
-        count(*) filter (where searched) as searched,
-        count(*) filter (where purchased) as purchased,
-        count(*) filter (where ordered) as ordered,
-        count(*) filter (where completed) as completed,
-        count(*) filter (where failed) as failed
-    from sessions
+        sum(sign) as sessions,
+        coalesce(sum(sign) filter (where searched), 0) as searched,
+        coalesce(sum(sign) filter (where purchased), 0) as purchased,
+        coalesce(sum(sign) filter (where ordered), 0) as ordered,
+        coalesce(sum(sign) filter (where completed), 0) as completed,
+        coalesce(sum(sign) filter (where failed), 0) as failed,
+        max(_loaded_at) as _loaded_at
+    from changes
     group by session_date
+
+),
+
+totals as (
+
+    {% if is_incremental() and adding %}
+    select
+        added.session_date,
+        coalesce(kept.sessions, 0) + added.sessions as sessions,
+        coalesce(kept.searched, 0) + added.searched as searched,
+        coalesce(kept.purchased, 0) + added.purchased as purchased,
+        coalesce(kept.ordered, 0) + added.ordered as ordered,
+        coalesce(kept.completed, 0) + added.completed as completed,
+        coalesce(kept.failed, 0) + added.failed as failed,
+        greatest(kept._loaded_at, added._loaded_at) as _loaded_at
+    from added
+    left join {{ this }} as kept on kept.session_date = added.session_date
+    {% else %}
+    select * from added
+    {% endif %}
 
 ),
 
@@ -33,8 +120,9 @@ final as (
         round(purchased::numeric / nullif(searched, 0), 4) as search_to_purchase_rate,
         round(ordered::numeric / nullif(purchased, 0), 4) as purchase_to_order_rate,
         round(completed::numeric / nullif(ordered, 0), 4) as order_completion_rate,
-        round(completed::numeric / nullif(sessions, 0), 4) as overall_conversion_rate
-    from counts
+        round(completed::numeric / nullif(sessions, 0), 4) as overall_conversion_rate,
+        _loaded_at
+    from totals
 
 )
 
