@@ -151,7 +151,9 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     assert.ok(built?.results.some((r) => r.resourceType === 'snapshot' && r.status === 'success'));
     const tests = built?.results.filter((r) => r.resourceType === 'test') ?? [];
     assert.ok(tests.length >= 40, `${tests.length} tests ran`);
-    assert.ok(tests.every((t) => t.status === 'pass'));
+    // The second completions written by hand are what this data-quality test warns about.
+    const warned = tests.filter((t) => t.status !== 'pass').map((t) => `${t.name}: ${t.status}`);
+    assert.deepEqual(warned, ['assert_completed_order_once: warn']);
     const versions = await pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${wh}.dim_products WHERE version = 3`,
     );

@@ -6,6 +6,7 @@
     indexes=[{'columns': ['session_date'], 'unique': True}],
 ) }}
 
+-- depends_on: {{ ref('fact_events') }}
 -- The session funnel per day (by the session's first event), with step-to-step conversion.
 -- Incremental and additive: a session that got new events leaves the steps (and the day) it had
 -- before them and counts in those it has now. What it had before is computed from its events
