@@ -12,8 +12,7 @@
 -- owner of an id). The bound is this model's own newest _loaded_at, without the lookback window:
 -- every line at or below it is counted already, so an overlap would count lines twice.
 {%- if is_incremental() %}
-{%- set since = logpipe_timestamp_literal(
-    "select coalesce(max(_loaded_at), '-infinity'::timestamptz) from " ~ this) %}
+{%- set since = newest_loaded_at(this) %}
 {%- endif %}
 
 with
@@ -89,22 +88,10 @@ added as (
 totals as (
 
     {% if is_incremental() %}
-    select
-        added.order_date,
-        added.country,
-        added.category,
-        coalesce(kept.orders_completed, 0) + added.orders_completed as orders_completed,
-        coalesce(kept.orders_failed, 0) + added.orders_failed as orders_failed,
-        coalesce(kept.purchases, 0) + added.purchases as purchases,
-        coalesce(kept.units_sold, 0) + added.units_sold as units_sold,
-        coalesce(kept.revenue, 0) + added.revenue as revenue,
-        coalesce(kept.failed_amount, 0) + added.failed_amount as failed_amount,
-        greatest(kept._loaded_at, added._loaded_at) as _loaded_at
-    from added
-    left join {{ this }} as kept
-        on kept.order_date = added.order_date
-        and kept.country = added.country
-        and kept.category = added.category
+    {{ add_to_kept(
+        ['order_date', 'country', 'category'],
+        ['orders_completed', 'orders_failed', 'purchases', 'units_sold', 'revenue', 'failed_amount'],
+    ) }}
     {% else %}
     select * from added
     {% endif %}

@@ -13,11 +13,9 @@
 -- loaded up to this model's newest _loaded_at (an event never changes once in fact_events), so a
 -- run reads the events of the sessions it touched, not the days they fall in.
 {%- if is_incremental() %}
-{#- Read through to_jsonb: a table built before this model was incremental has no _loaded_at, and
-    is then rebuilt whole ('-infinity': every session is new, the kept rows are replaced). -#}
-{%- set since = logpipe_timestamp_literal(
-    "select coalesce(max((to_jsonb(kept) ->> '_loaded_at')::timestamptz), '-infinity'::timestamptz) from "
-    ~ this ~ " as kept") %}
+{#- A table built before this model was incremental has no _loaded_at: '-infinity', and it is
+    rebuilt whole (every session is new, the kept rows are replaced). -#}
+{%- set since = newest_loaded_at(this) %}
 {%- set adding = since != "'-infinity'::timestamptz" %}
 {%- endif %}
 
@@ -91,17 +89,10 @@ added as (
 totals as (
 
     {% if is_incremental() and adding %}
-    select
-        added.session_date,
-        coalesce(kept.sessions, 0) + added.sessions as sessions,
-        coalesce(kept.searched, 0) + added.searched as searched,
-        coalesce(kept.purchased, 0) + added.purchased as purchased,
-        coalesce(kept.ordered, 0) + added.ordered as ordered,
-        coalesce(kept.completed, 0) + added.completed as completed,
-        coalesce(kept.failed, 0) + added.failed as failed,
-        greatest(kept._loaded_at, added._loaded_at) as _loaded_at
-    from added
-    left join {{ this }} as kept on kept.session_date = added.session_date
+    {{ add_to_kept(
+        ['session_date'],
+        ['sessions', 'searched', 'purchased', 'ordered', 'completed', 'failed'],
+    ) }}
     {% else %}
     select * from added
     {% endif %}
