@@ -149,6 +149,9 @@ export async function cleanup(run: BenchRun, keyspaces: string[]): Promise<void>
   await new Hdfs(run.config).remove(run.config.HDFS_RAW_ROOT.replace(/\/raw$/, ''), true).catch(() => {});
   const admin = run.kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [run.config.KAFKA_TOPIC, dlqTopic(run.config)] }).catch(() => {});
+  // Only the topics the run made (bench batch makes none): a missing one is retried for seconds.
+  const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
+  const topics = [run.config.KAFKA_TOPIC, dlqTopic(run.config)].filter((t) => existing.has(t));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => {});
   await admin.disconnect();
 }
