@@ -13,9 +13,12 @@ import { batchBuildArgs, failedNodes, invokeDbt } from '../../lib/dbt.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
 
 const CASES = [
+  'error_rates_hourly_adds_new_errors_and_new_totals',
+  'error_rates_hourly_counts_errors_per_code_against_the_hour',
   'fact_orders_prices_a_line_with_the_version_valid_at_its_time',
   'fact_orders_shares_the_amount_among_lines_by_quantity',
   'fact_sessions_funnel_steps_need_the_steps_before_them',
+  'int_hourly_events_adds_new_events_to_their_hours',
   'revenue_daily_adds_new_lines_to_the_kept_totals',
   'revenue_daily_sums_completed_lines_and_counts_orders_once',
   'session_funnel_daily_counts_steps_and_rates_per_day',
