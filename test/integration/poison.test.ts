@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { loadFileText } from '../../activities/load-file.ts';
+import { mergeInputs } from '../../activities/compact-hour.ts';
+import { fileLoadChunks } from '../../activities/data-file-lines.ts';
+import { loadFile, loadFileText } from '../../activities/load-file.ts';
 import { schemaDdl } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
@@ -16,6 +18,7 @@ import type { LogEvent } from '../../lib/events/schema.ts';
 import type { HdfsToWarehouseResult } from '../../workflows/hdfs-to-warehouse.ts';
 import { POISON_ENV, poisonLines, poisonMessages } from '../fixtures/poison.ts';
 import { batchScenario, dataset, messages, startBatchWorker } from '../helpers/faults.ts';
+import { MemoryHdfs } from '../helpers/memory-hdfs.ts';
 import {
   cassandraEventIds,
   createTopics,
@@ -232,7 +235,7 @@ describe('poison catalogue through the real stack', () => {
     }
   });
 
-  it('a row PostgreSQL refuses is quarantined by its line number, the rest of the file loads', async () => {
+  it('a row PostgreSQL refuses is quarantined by its line number, the rest of the file (raw or lake) loads', async () => {
     // A check a warehouse owner may add; the loader learns of it only from PostgreSQL's refusal.
     const own = `raw_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
     try {
@@ -282,6 +285,30 @@ describe('poison catalogue through the real stack', () => {
         [
           [`${iso.id}-pg-1`, 'noise\ncancelling'],
           [`${iso.id}-pg-3`, base.details.query],
+        ],
+      );
+      // The same lines compacted into a lake file: the load COPYs its prepared rows, and the line
+      // of a refused row is read back from the file for the quarantine.
+      const lake = new MemoryHdfs();
+      await lake.writeFile('/raw/pg-refuses.ndjson', `${file.replaceAll('-pg-', '-lake-')}\n`);
+      await mergeInputs(lake, ['/raw/pg-refuses.ndjson'], '/lake/pg-refuses.parquet');
+      const fromLake = await loadFile(
+        pool,
+        own,
+        { path: '/lake/pg-refuses.parquet', kind: 'compacted', dt: '2026-12-01', hour: 3 },
+        () => fileLoadChunks(lake, '/lake/pg-refuses.parquet'),
+        'test',
+      );
+      assert.deepEqual([fromLake.inserted, fromLake.rejected, fromLake.lines], [2, 2, 4]);
+      const ql = await pool.query<{ line_no: number; stage: string; line: Buffer }>(
+        `SELECT line_no, stage, line FROM ${own}.rejected_lines WHERE path = '/lake/pg-refuses.parquet' ORDER BY line_no`,
+      );
+      const lakeLines = file.replaceAll('-pg-', '-lake-').split('\n');
+      assert.deepEqual(
+        ql.rows.map((r) => [r.line_no, r.stage, String(r.line)]),
+        [
+          [2, 'postgres', lakeLines[1]],
+          [4, 'postgres', lakeLines[3]],
         ],
       );
     } finally {
