@@ -13,6 +13,13 @@ import { type LakeRow, lakeColumns, lakeSchema, rawTableCsvLayout } from './lake
 export const ROW_GROUP_ROWS = 25_000;
 /** The footer entry naming the layout of the file's raw_table_csv column (lake-columns.ts). */
 const RAW_TABLE_CSV_LAYOUT_KEY = 'logpipe.raw_table_csv';
+/**
+ * Columns written without min/max statistics: whole lines and CSV rows say nothing a reader could
+ * skip a row group by, and the writer keeps every row group's bounds until the footer. A bound of
+ * `raw` is a slice of the chunk its line was read from, so it held each ~2 MiB input chunk alive:
+ * 64 of them (123 MiB of heap) at the 30th of 32 row groups of an 800,000-event hour, measured.
+ */
+const UNSTATED_COLUMNS = new Set(['raw', 'raw_table_csv']);
 /** zstd level 3, its default: about a quarter of the NDJSON's size on a measured hour. */
 const ZSTD_LEVEL = 3;
 
@@ -60,7 +67,7 @@ export async function writeLakeFile(
   await parquetWriteRows({
     writer: sink,
     schema: lakeSchema(),
-    columns: lakeColumns().map((name) => ({ name })),
+    columns: lakeColumns().map((name) => ({ name, statistics: !UNSTATED_COLUMNS.has(name) })),
     rows,
     rowGroupSize: rowGroupRows,
     codec: 'ZSTD',

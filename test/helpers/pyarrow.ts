@@ -18,6 +18,8 @@ export interface ParquetAsRead {
   row_groups: number;
   codecs: string[];
   schema: Record<string, string>;
+  /** Top-level columns with min/max statistics in every row group. */
+  with_stats: string[];
   rows: Record<string, unknown>[];
 }
 

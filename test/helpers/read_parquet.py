@@ -24,8 +24,15 @@ def plain(v):
 
 meta = pq.ParquetFile(sys.argv[1]).metadata
 codecs = sorted({meta.row_group(g).column(c).compression for g in range(meta.num_row_groups) for c in range(meta.num_columns)})
+# Top-level columns whose chunks carry min/max statistics in every row group.
+with_stats = sorted(
+    {meta.row_group(0).column(c).path_in_schema.split(".")[0] for c in range(meta.num_columns)
+     if all(meta.row_group(g).column(c).is_stats_set and meta.row_group(g).column(c).statistics.has_min_max
+            for g in range(meta.num_row_groups))}
+) if meta.num_row_groups else []
 json.dump(
-    {"num_rows": table.num_rows, "row_groups": meta.num_row_groups, "codecs": codecs, "schema": schema, "rows": table.to_pylist()},
+    {"num_rows": table.num_rows, "row_groups": meta.num_row_groups, "codecs": codecs, "schema": schema,
+     "with_stats": with_stats, "rows": table.to_pylist()},
     sys.stdout,
     default=plain,
 )

@@ -34,6 +34,10 @@ describe('lake files, read by pyarrow', () => {
     assert.equal(read.row_groups, 3);
     assert.deepEqual(read.codecs, ['ZSTD']);
     assert.deepEqual(Object.keys(read.schema), lakeColumns());
+    // Bounds where a reader can skip row groups by them; none for whole lines and CSV rows (the
+    // writer keeps every row group's bounds until the footer, and a line's pins its input chunk).
+    assert.ok(read.with_stats.includes('timestamp') && read.with_stats.includes('event_id'));
+    assert.ok(!read.with_stats.includes('raw') && !read.with_stats.includes('raw_table_csv'));
     assert.deepEqual(
       read.rows.map((r) => r.raw),
       [...lines, OFF_CONTRACT],
