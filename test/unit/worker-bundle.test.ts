@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../lib/config.ts';
-import { logpipeNodeArgs, logpipeNodeEnv } from '../../lib/node-args.ts';
+import {
+  BATCH_WORKER_HEAP_MIB,
+  logpipeNodeArgs,
+  logpipeNodeEnv,
+  WORKER_HEAP_MIB,
+} from '../../lib/node-args.ts';
 import { type WorkerKind, workerBundle } from '../../lib/worker-bundle.ts';
 import {
   cachedWorkflowBundle,
@@ -34,10 +39,14 @@ for (const kind of ['stream', 'batch'] as const) {
     it('is what logpipeNodeArgs runs, with glibc tuned and a value the user set winning', () => {
       const args = logpipeNodeArgs(['worker', kind]);
       assert.equal(args.at(-1), workerBundle(kind));
-      // Only the streaming worker has a heap cap.
-      assert.deepEqual(
-        args.slice(0, -1).map((a) => a.replace(/\d+$/, 'N')),
-        kind === 'stream' ? ['--max-old-space-size=N'] : [],
+      // Each worker has its heap cap, the one the ./logpipe script gives it.
+      assert.deepEqual(args.slice(0, -1), [
+        `--max-old-space-size=${kind === 'stream' ? WORKER_HEAP_MIB : BATCH_WORKER_HEAP_MIB}`,
+      ]);
+      const script = readFileSync(join(repoRoot, 'logpipe'), 'utf8');
+      assert.match(
+        script,
+        new RegExp(`--max-old-space-size=${kind === 'stream' ? WORKER_HEAP_MIB : BATCH_WORKER_HEAP_MIB}\\b`),
       );
       assert.equal(
         logpipeNodeEnv(['worker', kind]).MALLOC_MMAP_THRESHOLD_,
