@@ -98,6 +98,9 @@ export function startWorkerProcess(run: BenchRun): {
   const profile = process.env.LOGPIPE_BENCH_PROFILE;
   const args = logpipeNodeArgs(['worker', 'stream']);
   if (profile) args.unshift('--cpu-prof', `--cpu-prof-dir=${profile}`);
+  // LOGPIPE_BENCH_WORKER_NODE_FLAGS="--flag …": extra node flags for the worker, to try V8 settings.
+  const flags = process.env.LOGPIPE_BENCH_WORKER_NODE_FLAGS?.trim();
+  if (flags) args.splice(args.length - 1, 0, ...flags.split(/\s+/)); // after the defaults: they win
   const child = spawn(process.execPath, args, {
     env: { ...run.env, ...logpipeNodeEnv(['worker', 'stream']), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

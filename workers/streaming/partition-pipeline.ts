@@ -37,6 +37,28 @@ const CHUNK = 2000;
 /** A sink write is retried forever, 250 ms after its first failure, at most 15 s apart. */
 const SINK_BACKOFF = { initialMs: 250, maxMs: 15_000 };
 
+/**
+ * The messages each accepted event of a chunk came from, by event id, to dead-letter the events a
+ * sink refused. Built only when one was refused: a map per chunk costs every event an allocation.
+ */
+function sourcesOf(
+  flats: readonly FlatEvent[],
+  from: readonly number[],
+  chunk: readonly { offset: string; value: Buffer | null }[],
+): Map<string, { offset: string; value: Buffer }[]> {
+  const sources = new Map<string, { offset: string; value: Buffer }[]>();
+  for (let k = 0; k < flats.length; k++) {
+    const m = chunk[from[k] as number];
+    const id = flats[k]?.event_id;
+    if (!m || id === undefined) continue;
+    const src = { offset: m.offset, value: m.value ?? Buffer.alloc(0) };
+    const seen = sources.get(id);
+    if (seen) seen.push(src);
+    else sources.set(id, [src]);
+  }
+  return sources;
+}
+
 export interface PartitionPipelineDeps {
   config: Config;
   topic: string;
@@ -164,9 +186,10 @@ export class PartitionPipeline {
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
       const rejected: Rejected[] = [];
-      /** Where each accepted event came from, to dead-letter it if a sink refuses it. */
-      const sources = new Map<string, { offset: string; value: Buffer }[]>();
-      for (const m of chunk) {
+      /** The chunk's message of each accepted event (flats[k] came from chunk[from[k]]). */
+      const from: number[] = [];
+      for (let j = 0; j < chunk.length; j++) {
+        const m = chunk[j] as (typeof chunk)[number];
         const offset = BigInt(m.offset);
         if (st.offsets.alreadyStored(offset)) continue; // in HDFS and Cassandra before a crash
         const value = m.value ?? Buffer.alloc(0);
@@ -175,9 +198,7 @@ export class PartitionPipeline {
           const flat = flattenEvent(res.event);
           flats.push(flat);
           lines.push({ offset, at: flat.timestamp, line: res.bytes });
-          const seen = sources.get(res.event.event_id);
-          if (seen) seen.push({ offset: m.offset, value });
-          else sources.set(res.event.event_id, [{ offset: m.offset, value }]);
+          from.push(j);
         } else {
           rejected.push({ offset: m.offset, value, reason: res.reason, detail: res.detail });
         }
@@ -208,6 +229,7 @@ export class PartitionPipeline {
           for (let k = 0; k < chunk.length; k++) stages.cassandra.observe(wrote);
           /** Offsets of the refused events' messages: their lines stay out of HDFS. */
           const dropped = new Set<string>();
+          const sources = refused.length ? sourcesOf(flats, from, chunk) : new Map();
           for (const r of refused) {
             for (const src of sources.get(r.event.event_id) ?? []) {
               rejected.push({
