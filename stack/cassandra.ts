@@ -101,6 +101,7 @@ key_cache_size: 32MiB
 disk_access_mode: mmap_index_only
 batch_size_warn_threshold: 64KiB
 batch_size_fail_threshold: 640KiB
+unlogged_batch_across_partitions_warn_threshold: 50
 `;
 }
 

@@ -137,10 +137,13 @@ const BATCH_ROWS = 50;
 const BATCH_BYTES = 32 * 1024;
 /**
  * Rows per unlogged batch of events_by_user, whose rows are spread over many partitions (one per
- * user): Cassandra warns above 10 partitions in one unlogged batch
- * (unlogged_batch_across_partitions_warn_threshold).
+ * user) but all live on the node the batch goes to. Cassandra warns above 10 partitions in one
+ * unlogged batch by default (unlogged_batch_across_partitions_warn_threshold, 50 in the local
+ * stack): that warning is about coordinator fan-out, which replica grouping avoids. bench stream
+ * (400 k events) measured 10 -> 50 rows: worker 59.3 -> 54.5 µs/event, Cassandra 25.9 -> 21.4 CPU s,
+ * 11,829 -> 13,816 events/s.
  */
-const REPLICA_BATCH_ROWS = 10;
+const REPLICA_BATCH_ROWS = 50;
 
 /** Cuts one group's rows into batches of at most `rows` rows and about `maxBytes` bytes. */
 export function splitBatches<T extends { bytes: number }>(list: T[], rows: number, maxBytes: number): T[][] {
