@@ -16,7 +16,7 @@ import { textChunks } from '../lib/clients/hdfs-lines.ts';
 import { errorField, errorMessage } from '../lib/errors.ts';
 import type { EventType } from '../lib/events/enums.ts';
 import type { PreparedChunk } from './lake/parquet-file.ts';
-import { type RefusedLine, splitChunk, splitPrepared } from './rows.ts';
+import { type CopyRow, type RefusedLine, splitChunk, splitPrepared } from './rows.ts';
 import { columnsOf, TABLE_OF, warehouseLock } from './warehouse-schema.ts';
 
 export interface FileLoad {
@@ -103,7 +103,7 @@ export async function loadFile(
         : splitPrepared(chunk, firstLineNo, extra);
       lines += split.lines;
       const refused: RefusedLine[] = [...split.refused];
-      for (const [type, rows] of Object.entries(split.csv) as [EventType, string[]][]) {
+      for (const [type, rows] of Object.entries(split.csv) as [EventType, CopyRow[]][]) {
         if (!rows.length) continue;
         const table = TABLE_OF[type];
         const n = await copyRows(
@@ -112,6 +112,7 @@ export async function loadFile(
           table,
           columnsOf(type),
           rows,
+          split.tail,
           split.lineNos[type],
           refused,
         );
@@ -165,20 +166,40 @@ const UNIQUE_VIOLATION = '23505';
 /** About this many bytes per CopyData message: a few socket writes per COPY, not two per row. */
 export const COPY_MESSAGE_BYTES = 256 << 10;
 
-/** Rows joined into messages of about COPY_MESSAGE_BYTES (PostgreSQL numbers the rows the same). */
-export function* copyMessages(rows: string[], bytes = COPY_MESSAGE_BYTES): Generator<string> {
-  let parts: string[] = [];
+/**
+ * Rows, each followed by `tail`, joined into messages of about COPY_MESSAGE_BYTES (PostgreSQL
+ * numbers the rows the same). A lake file's rows are bytes: they are copied into the message as
+ * they are, not decoded and encoded again.
+ */
+export function* copyMessages(
+  rows: readonly CopyRow[],
+  tail: string,
+  bytes = COPY_MESSAGE_BYTES,
+): Generator<Buffer> {
+  const tailBytes = Buffer.from(tail, 'utf8');
+  let from = 0;
   let size = 0;
-  for (const row of rows) {
-    parts.push(row);
-    size += row.length;
-    if (size >= bytes) {
-      yield parts.join('');
-      parts = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as CopyRow;
+    size += (typeof row === 'string' ? Buffer.byteLength(row, 'utf8') : row.length) + tailBytes.length;
+    if (size >= bytes || i === rows.length - 1) {
+      const message = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (let j = from; j <= i; j++) {
+        const r = rows[j] as CopyRow;
+        if (typeof r === 'string') at += message.write(r, at, 'utf8');
+        else {
+          message.set(r, at);
+          at += r.length;
+        }
+        message.set(tailBytes, at);
+        at += tailBytes.length;
+      }
+      yield message;
+      from = i + 1;
       size = 0;
     }
   }
-  if (parts.length) yield parts.join('');
 }
 
 /**
@@ -202,7 +223,8 @@ export function refusedRow(err: unknown, rows: number): number | undefined {
 async function copyRefusing(
   client: pg.PoolClient,
   sql: string,
-  rows: string[],
+  rows: CopyRow[],
+  tail: string,
   lineNos: number[],
   refused: RefusedLine[],
 ): Promise<number> {
@@ -210,7 +232,7 @@ async function copyRefusing(
     if (!rows.length) return 0;
     await client.query('SAVEPOINT copy_rows');
     try {
-      await pipeline(Readable.from(copyMessages(rows)), client.query(copyFrom(sql)));
+      await pipeline(Readable.from(copyMessages(rows, tail)), client.query(copyFrom(sql)));
       await client.query('RELEASE SAVEPOINT copy_rows');
       return rows.length;
     } catch (err) {
@@ -225,20 +247,21 @@ async function copyRefusing(
   }
 }
 
-/** Inserts CSV rows (the type's columns, then _source_file and _run_id); returns the rows added. */
+/** Inserts CSV rows (the type's columns, then `tail`: _source_file and _run_id); returns the rows added. */
 async function copyRows(
   client: pg.PoolClient,
   RAW_SCHEMA: string,
   table: string,
   columns: string[],
-  rows: string[],
+  rows: CopyRow[],
+  tail: string,
   lineNos: number[],
   refused: RefusedLine[],
 ): Promise<number> {
   const cols = [...columns, '_source_file', '_run_id'].map((c) => `"${c}"`).join(', ');
   const copy = (into: string) => `COPY ${into} (${cols}) FROM STDIN WITH (FORMAT csv)`;
   try {
-    return await copyRefusing(client, copy(`${RAW_SCHEMA}.${table}`), rows, lineNos, refused);
+    return await copyRefusing(client, copy(`${RAW_SCHEMA}.${table}`), rows, tail, lineNos, refused);
   } catch (err) {
     if (errorField(err, 'code') !== UNIQUE_VIOLATION) throw err;
   }
@@ -248,7 +271,7 @@ async function copyRows(
     `CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT ${cols} FROM ${RAW_SCHEMA}.${table} WITH NO DATA`,
   );
   await client.query(`TRUNCATE ${stage}`);
-  await copyRefusing(client, copy(stage), rows, lineNos, refused);
+  await copyRefusing(client, copy(stage), rows, tail, lineNos, refused);
   const res = await client.query(
     `INSERT INTO ${RAW_SCHEMA}.${table} (${cols}) SELECT ${cols} FROM ${stage} ON CONFLICT (event_id) DO NOTHING`,
   );

@@ -96,8 +96,17 @@ export interface RefusedLine {
   error: string;
 }
 
+/**
+ * A raw table's row as COPY takes it, without the load's own columns and the newline (the split's
+ * `tail` follows every row): CSV text made from a line, or a lake file's prepared row as the bytes
+ * Parquet holds (never decoded to a string and encoded again).
+ */
+export type CopyRow = string | Uint8Array;
+
 export interface SplitFile {
-  csv: Record<EventType, string[]>;
+  csv: Record<EventType, CopyRow[]>;
+  /** What follows every row: the load's own columns (`extra`) and the newline. */
+  tail: string;
   /** The file's line number of each CSV row, row for row. */
   lineNos: Record<EventType, number[]>;
   lines: number;
@@ -161,9 +170,9 @@ export async function splitChunk(
   firstLineNo: number,
   extra: Value[] = [],
 ): Promise<SplitFile> {
-  const split = emptySplit();
+  const split = emptySplit(extra);
   for (let i = 0; i < lines.length; i++) {
-    addLine(split, lines[i] as string, firstLineNo + i, extra);
+    addLine(split, lines[i] as string, firstLineNo + i);
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
   }
   return split;
@@ -173,18 +182,17 @@ export async function splitChunk(
 export interface PreparedRows {
   types: (string | null)[];
   ids: (string | null)[];
-  csv: (string | null)[];
+  csv: (Uint8Array | null)[];
   errors: (string | null)[];
 }
 
 /**
- * splitChunk for rows checked and converted when their hour was compacted: each row's CSV gets
- * `extra` and goes to its type, a row off the contract is refused with the reason found then (the
+ * splitChunk for rows checked and converted when their hour was compacted: each row's CSV bytes go
+ * to its type, a row off the contract is refused with the reason found then (the
  * same words the line path gives), and a repeat of a type and id in the chunk is dropped.
  */
 export function splitPrepared(rows: PreparedRows, firstLineNo: number, extra: Value[] = []): SplitFile {
-  const split = emptySplit();
-  const tail = extra.length ? `,${csvFields(extra)}\n` : '\n';
+  const split = emptySplit(extra);
   for (let i = 0; i < rows.csv.length; i++) {
     split.lines++;
     const csv = rows.csv[i];
@@ -198,15 +206,16 @@ export function splitPrepared(rows: PreparedRows, firstLineNo: number, extra: Va
     const key = `${type}:${id}`;
     if (split.eventIds.has(key)) continue;
     split.eventIds.add(key);
-    split.csv[type].push(csv + tail);
+    split.csv[type].push(csv);
     split.lineNos[type].push(firstLineNo + i);
   }
   return split;
 }
 
-function emptySplit(): SplitFile {
+function emptySplit(extra: Value[]): SplitFile {
   return {
     csv: { search: [], purchase: [], order_complete: [], order_failed: [], error: [] },
+    tail: extra.length ? `,${csvFields(extra)}\n` : '\n',
     lineNos: { search: [], purchase: [], order_complete: [], order_failed: [], error: [] },
     lines: 0,
     refused: [],
@@ -214,7 +223,7 @@ function emptySplit(): SplitFile {
   };
 }
 
-function addLine(split: SplitFile, line: string, lineNo: number, extra: Value[]): void {
+function addLine(split: SplitFile, line: string, lineNo: number): void {
   if (!line) return;
   split.lines++;
   const parsed = parseStoredLine(line);
@@ -228,6 +237,6 @@ function addLine(split: SplitFile, line: string, lineNo: number, extra: Value[])
   const key = `${event.event_type}:${event.event_id}`;
   if (split.eventIds.has(key)) return;
   split.eventIds.add(key);
-  split.csv[event.event_type].push(csvLine(extra.length ? [...rowOf(event), ...extra] : rowOf(event)));
+  split.csv[event.event_type].push(csvFields(rowOf(event)));
   split.lineNos[event.event_type].push(lineNo);
 }

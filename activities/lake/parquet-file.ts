@@ -137,7 +137,8 @@ export async function* lakeFileLines(hdfs: HdfsStore, path: string): AsyncGenera
 export interface PreparedChunk {
   types: (string | null)[];
   ids: (string | null)[];
-  csv: (string | null)[];
+  /** The rows' CSV as the file holds it (UTF-8 bytes): COPYed as they are. */
+  csv: (Uint8Array | null)[];
   errors: (string | null)[];
   /** The lines of the rows at these indexes of the chunk. */
   lines(indexes: number[]): Promise<string[]>;
@@ -145,13 +146,18 @@ export interface PreparedChunk {
 
 const PREPARED_COLUMNS = ['event_type', 'event_id', 'raw_table_csv', 'contract_error'] as const;
 
-/** Reads `columns` of rows [rowStart, rowEnd) as one array per column. */
+/** Text columns read as their bytes (views of the row group's pages), for the caller to decode or not. */
+const AS_BYTES = { stringFromBytes: (bytes: Uint8Array) => bytes };
+const utf8 = new TextDecoder();
+
+/** Reads `columns` of rows [rowStart, rowEnd) as one array per column (text as bytes if `bytes`). */
 async function readColumns(
   file: AsyncBuffer,
   metadata: FileMetaData,
   columns: readonly string[],
   rowStart: number,
   rowEnd: number,
+  bytes = false,
 ): Promise<Map<string, unknown[]>> {
   const out = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(rowEnd - rowStart)]));
   await parquetRead({
@@ -161,6 +167,7 @@ async function readColumns(
     rowStart,
     rowEnd,
     compressors: codecs,
+    ...(bytes ? { parsers: AS_BYTES } : {}),
     onChunk: ({ columnName, columnData, rowStart: at }) => {
       const target = out.get(columnName);
       if (!target) return;
@@ -192,12 +199,13 @@ export async function lakeFilePrepared(
       const start = rowStart;
       const end = start + Number(group.num_rows);
       rowStart = end;
-      const cols = await readColumns(file, metadata, PREPARED_COLUMNS, start, end);
-      const text = (c: string) => (cols.get(c) as unknown[]).map((v) => (v == null ? null : String(v)));
+      const cols = await readColumns(file, metadata, PREPARED_COLUMNS, start, end, true);
+      const column = (c: string) => cols.get(c) as (Uint8Array | null | undefined)[];
+      const text = (c: string) => column(c).map((v) => (v == null ? null : utf8.decode(v)));
       yield {
         types: text('event_type'),
         ids: text('event_id'),
-        csv: text('raw_table_csv'),
+        csv: column('raw_table_csv').map((v) => v ?? null),
         errors: text('contract_error'),
         async lines(indexes: number[]) {
           const out: string[] = [];

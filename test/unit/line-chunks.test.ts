@@ -75,13 +75,23 @@ describe('lines of a file, a range at a time', () => {
 });
 
 describe('COPY messages and chunk numbering', () => {
-  it('joins rows into messages of about the given size, every row once, in order', () => {
-    const rows = Array.from({ length: 50 }, (_, i) => `${i},row\n`);
-    const messages = [...copyMessages(rows, 40)];
-    assert.equal(messages.join(''), rows.join(''));
+  it('joins rows into messages of about the given size, every row once, in order, each with its tail', () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},row`);
+    const messages = [...copyMessages(rows, ',f,r\n', 40)];
+    assert.equal(Buffer.concat(messages).toString('utf8'), rows.map((r) => `${r},f,r\n`).join(''));
     assert.ok(messages.length > 5 && messages.length < 50);
     for (const m of messages.slice(0, -1)) assert.ok(m.length >= 40);
-    assert.deepEqual([...copyMessages([], 40)], []);
+    assert.deepEqual([...copyMessages([], '\n', 40)], []);
+  });
+
+  it('copies a lake file’s rows as their bytes, multi-byte text the same as written from a string', () => {
+    const text = ['1,Zürich', '2,"東京, 日本"', '3,😀'];
+    const bytes = text.map((t) => new TextEncoder().encode(t));
+    const expected = '1,Zürich,/l,r\n2,"東京, 日本",/l,r\n3,😀,/l,r\n';
+    assert.equal(Buffer.concat([...copyMessages(bytes, ',/l,r\n', 8)]).toString('utf8'), expected);
+    assert.equal(Buffer.concat([...copyMessages(text, ',/l,r\n', 8)]).toString('utf8'), expected);
+    // A message is cut after a whole row, never inside one: each decodes alone.
+    for (const m of copyMessages(bytes, ',/l,r\n', 8)) assert.match(m.toString('utf8'), /^(\d,[^\n]*\n)+$/u);
   });
 
   it('numbers a chunk’s lines from its first line number, like the whole file', async () => {
