@@ -11,10 +11,11 @@ select order_id, count(distinct event_id) as completions
 from {{ ref('fact_orders') }}
 where status = 'completed'
 {% if since %}
-  and order_id in (
+  -- An array, so that the orders are looked up in the order_id index (see macros/only_touched.sql).
+  and order_id = any(array(
     select order_id from {{ ref('fact_orders') }}
     where _loaded_at > {{ since }} and status = 'completed'
-  )
+  ))
 {% endif %}
 group by order_id
 having count(distinct event_id) > 1

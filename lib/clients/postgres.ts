@@ -3,6 +3,14 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 
+/**
+ * Settings of every session logpipe opens (its pools, and dbt's through PGOPTIONS, lib/dbt.ts).
+ * JIT off: the batch's statements read a run's new rows through indexes, but their cost estimates
+ * grow with the tables, and past jit_above_cost PostgreSQL compiles each of them first, which takes
+ * longer than the query.
+ */
+export const SESSION_OPTIONS = '-c jit=off';
+
 export function createPgPool(
   config: Pick<Config, 'PGHOST' | 'PGPORT' | 'PGUSER' | 'PGPASSWORD' | 'PGDATABASE'>,
   max = 5,
@@ -17,7 +25,7 @@ export function createPgPool(
     max,
     connectionTimeoutMillis: 5000,
     // Read-only sessions (the dashboard): PostgreSQL itself refuses any write on them.
-    ...(opts.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    options: opts.readOnly ? `${SESSION_OPTIONS} -c default_transaction_read_only=on` : SESSION_OPTIONS,
   });
   // When the server restarts, every open connection emits 'error': an idle one through the pool,
   // a checked-out one (a load, the dbt lock) on itself, even while its query fails too. Unheard,

@@ -309,6 +309,21 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
     assert.equal(Number(diff.rows[0]?.n), 0, 'rebuilt as the incremental runs built it');
   });
 
+  it('dbt’s sessions and logpipe’s own run without JIT, set by the connection', async () => {
+    const own = await pool.query<{ setting: string; source: string; boot_val: string }>(
+      `SELECT setting, source, boot_val FROM pg_settings WHERE name = 'jit'`,
+    );
+    assert.deepEqual(own.rows[0], { setting: 'off', source: 'client', boot_val: 'on' });
+    const shown = await dbt([
+      'show',
+      '--inline',
+      "select setting || '/' || source as jit_setting from pg_settings where name = 'jit'",
+      '--output',
+      'json',
+    ]);
+    assert.match(shown.tail, /"jit_setting":\s*"off\/client"/);
+  });
+
   it('dbt docs generate works and every mart column is described', async () => {
     await dbt(['docs', 'generate']);
     const manifest = JSON.parse(await readFile(join(paths.targetPath, 'manifest.json'), 'utf8')) as {
