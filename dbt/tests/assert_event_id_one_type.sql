@@ -4,8 +4,10 @@
 -- In a batch build only the rows loaded since the last tested build are checked, each against the
 -- owner fact_events keeps for its id (one unique index, not five tables): a new row of another type
 -- than its id's owner is a reused id, whether the owner is older or came in the same run. A pair of
--- which both were older was counted by an earlier build. A full sweep compares every table.
+-- which both were older was counted by an earlier build. A full sweep compares every table. (The
+-- depends_on line tells dbt's parser, which sees the sweep's branch, that fact_events comes first.)
 {{ config(severity='warn') }}
+-- depends_on: {{ ref('fact_events') }}
 
 {%- set tables = ['stg_search_events', 'stg_purchase_events', 'stg_order_complete_events', 'stg_order_failed_events', 'stg_error_events'] %}
 {%- set since = logpipe_tests_since() %}

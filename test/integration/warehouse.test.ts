@@ -384,4 +384,38 @@ describe('dbt warehouse (real dbt and PostgreSQL)', () => {
       holder.release();
     }
   });
+
+  it('a batch build tests the new rows only: an id a new event of another type reuses is one warning', async () => {
+    // A search event the facts hold, and a new purchase under its id, loaded after the build's
+    // tests_since (a 'running' row in dbt_builds, as the batch's dbt step writes it).
+    const owner = await pool.query<{ event_id: string }>(
+      `SELECT event_id FROM ${wh}.fact_events WHERE event_type = 'search' ORDER BY event_id LIMIT 1`,
+    );
+    const reused = owner.rows[0]?.event_id;
+    assert.ok(reused);
+    const purchase = generated.find((e) => e.event_type === 'purchase');
+    assert.ok(purchase);
+    const fresh = [...new EventGenerator({ seed: `wh-${id}-reuse`, start }).take(20)];
+    const runId = `test-${id}-reuse`;
+    await pool.query(
+      `INSERT INTO ${raw}.dbt_builds (run_id, tests_since, snapshot, status)
+       VALUES ($1, clock_timestamp(), false, 'running')`,
+      [runId],
+    );
+    try {
+      const load = await loadFileText(
+        pool,
+        raw,
+        { path: `/test/${id}/reuse.ndjson`, kind: 'raw', dt: day(start.toISOString()), hour: 0 },
+        `${[{ ...purchase, event_id: reused }, ...fresh].map((e) => JSON.stringify(e)).join('\n')}\n`,
+        runId,
+      );
+      assert.equal(load.inserted, 21);
+      const built = await dbt(batchBuildArgs(false));
+      const check = built.results.find((r) => r.name === 'assert_event_id_one_type');
+      assert.deepEqual([check?.status, check?.failures], ['warn', 1], 'the new pair, and only it');
+    } finally {
+      await pool.query(`UPDATE ${raw}.dbt_builds SET status = 'success' WHERE run_id = $1`, [runId]);
+    }
+  });
 });
