@@ -155,8 +155,8 @@ export function parseStoredLine(line: string): StoredLine {
 const YIELD_EVERY = 2000;
 
 /**
- * Splits a file's lines by event type as CSV rows (each followed by `extra`, the load's own
- * columns); lines that fail the contract are listed for the quarantine, not loaded. It lets the
+ * Splits a file's lines by event type as CSV rows (the split's `tail` carries `extra`, the load's
+ * own columns, for every row); lines that fail the contract are listed for the quarantine, not loaded. It lets the
  * event loop run every few thousand lines, so that while one file is parsed here the COPY of
  * another (two load at once) keeps PostgreSQL busy.
  */
@@ -188,8 +188,8 @@ export interface PreparedRows {
 
 /**
  * splitChunk for rows checked and converted when their hour was compacted: each row's CSV bytes go
- * to its type, a row off the contract is refused with the reason found then (the
- * same words the line path gives), and a repeat of a type and id in the chunk is dropped.
+ * to its type, a row off the contract is refused with the reason found then (the same words the
+ * line path gives), and a repeat of a type and id in the chunk is dropped.
  */
 export function splitPrepared(rows: PreparedRows, firstLineNo: number, extra: Value[] = []): SplitFile {
   const split = emptySplit(extra);

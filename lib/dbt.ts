@@ -5,7 +5,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { recipeHome } from '../stack/recipe.ts';
-import { SESSION_OPTIONS } from './clients/postgres.ts';
+import { sessionOptions } from './clients/postgres.ts';
 import { type Config, repoRoot } from './config.ts';
 import type { DbtServer } from './dbt-server.ts';
 import { CONTRACT_VALUES } from './events/enums.ts';
@@ -51,7 +51,7 @@ export function dbtEnv(config: Config, paths: DbtPaths): Record<string, string> 
     PGDATABASE: config.PGDATABASE,
     // libpq reads it for every connection dbt opens (the profile sets no search_path, which would
     // replace it).
-    PGOPTIONS: [process.env.PGOPTIONS, SESSION_OPTIONS].filter(Boolean).join(' '),
+    PGOPTIONS: sessionOptions(),
     WAREHOUSE_RAW_SCHEMA: config.WAREHOUSE_RAW_SCHEMA,
     WAREHOUSE_SCHEMA: config.WAREHOUSE_SCHEMA,
     // The contract's closed sets, for accepted_values (dbt/macros/contract_values.sql).

@@ -9,7 +9,14 @@ import { createLogger } from '../log.ts';
  * grow with the tables, and past jit_above_cost PostgreSQL compiles each of them first, which takes
  * longer than the query.
  */
-export const SESSION_OPTIONS = '-c jit=off';
+const SESSION_OPTIONS = '-c jit=off';
+
+/**
+ * The startup options of a session: the PGOPTIONS the user set (pg and libpq read it only when no
+ * options are given, so it is kept here), then SESSION_OPTIONS, then `more`.
+ */
+export const sessionOptions = (more = ''): string =>
+  [process.env.PGOPTIONS, SESSION_OPTIONS, more].filter(Boolean).join(' ');
 
 export function createPgPool(
   config: Pick<Config, 'PGHOST' | 'PGPORT' | 'PGUSER' | 'PGPASSWORD' | 'PGDATABASE'>,
@@ -25,7 +32,7 @@ export function createPgPool(
     max,
     connectionTimeoutMillis: 5000,
     // Read-only sessions (the dashboard): PostgreSQL itself refuses any write on them.
-    options: opts.readOnly ? `${SESSION_OPTIONS} -c default_transaction_read_only=on` : SESSION_OPTIONS,
+    options: sessionOptions(opts.readOnly ? '-c default_transaction_read_only=on' : ''),
   });
   // When the server restarts, every open connection emits 'error': an idle one through the pool,
   // a checked-out one (a load, the dbt lock) on itself, even while its query fails too. Unheard,
