@@ -16,7 +16,13 @@ import { emptyTotals } from '../workflows/load-plan.ts';
 import { type CompactionResult, finishPendingCompactions, compactHour as mergeHour } from './compact-hour.ts';
 import { fileLoadChunks } from './data-file-lines.ts';
 import { type DbtStepResult, runDbtStep } from './dbt-step.ts';
-import { listHourFiles, listRawFiles } from './hdfs-files.ts';
+import { listHourFiles, listHoursFiles, listRawFiles } from './hdfs-files.ts';
+import {
+  type DiscoveredFiles,
+  type DiscoverOptions,
+  recordLakeScan,
+  unloadedLakeHours,
+} from './lake-scan.ts';
 import { type FileLoad, type FileLoadResult, loadFile } from './load-file.ts';
 import { postAlert } from './notify.ts';
 import { type HourReport, hasDrift } from './reconcile/hour-counts.ts';
@@ -166,16 +172,30 @@ export function createBatchActivities(deps: BatchDeps) {
     },
 
     /** Compacted and raw files in HDFS that the manifest does not list yet. */
-    async discoverNewFiles(): Promise<{ found: number; files: FileLoad[] }> {
+    /**
+     * The files the manifest lacks: raw files (their root holds only hours not compacted yet) and
+     * compacted files. A compacted file is looked for only in the hours of compactions whose
+     * output is not loaded, and of lake files a scan found and the manifest lacks: a run's cost
+     * must not grow with the lake's history (a year is 8,760 hour folders). The whole lake is
+     * listed once per warehouse (no scan recorded yet: a new warehouse on an existing lake), and
+     * when `rescanLake` asks for it; what such a scan finds is recorded with it, so later pages
+     * of a long backlog, and runs after a crash, still find it.
+     */
+    async discoverNewFiles(options: DiscoverOptions = {}): Promise<DiscoveredFiles> {
       return beating(async () => {
-        const compacted = (await listRawFiles(hdfs, config.HDFS_COMPACTED_ROOT, config.KAFKA_TOPIC)).map(
-          (f) => ({ ...f, kind: 'compacted' as const }),
-        );
-        const raw = (await listRawFiles(hdfs, config.HDFS_RAW_ROOT, config.KAFKA_TOPIC)).map((f) => ({
-          ...f,
-          kind: 'raw' as const,
-        }));
-        const all = [...compacted, ...raw];
+        const root = config.HDFS_COMPACTED_ROOT;
+        const topic = config.KAFKA_TOPIC;
+        const lake = `${root}/${topic}`;
+        const scanned = await pool.query(`SELECT 1 FROM ${RAW_SCHEMA}.lake_scans WHERE lake = $1`, [lake]);
+        const lakeScan = options.rescanLake === true || !scanned.rowCount;
+        const compacted = lakeScan
+          ? await listRawFiles(hdfs, root, topic)
+          : await listHoursFiles(hdfs, root, topic, await unloadedLakeHours(pool, RAW_SCHEMA, lake));
+        const raw = await listRawFiles(hdfs, config.HDFS_RAW_ROOT, topic);
+        const all = [
+          ...compacted.map((f) => ({ ...f, kind: 'compacted' as const })),
+          ...raw.map((f) => ({ ...f, kind: 'raw' as const })),
+        ];
         const loaded = await pool.query<{ path: string }>(
           `SELECT path FROM ${RAW_SCHEMA}.load_manifest WHERE path = ANY($1)`,
           [all.map((f) => f.path)],
@@ -184,7 +204,11 @@ export function createBatchActivities(deps: BatchDeps) {
         const files = all
           .filter((f) => !done.has(f.path))
           .map((f) => ({ path: f.path, kind: f.kind, dt: f.dt, hour: f.hour, bytes: f.bytes }));
-        return { found: all.length, files };
+        if (lakeScan) {
+          const found = files.filter((f) => f.kind === 'compacted');
+          await recordLakeScan(pool, RAW_SCHEMA, lake, found);
+        }
+        return { found: all.length, files, lakeScan };
       });
     },
 

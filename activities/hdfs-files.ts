@@ -1,6 +1,12 @@
 // Lists the data files in HDFS (raw or compacted), by hour folder (layout: lib/hdfs-layout.ts).
-import type { HdfsStore } from '../lib/clients/hdfs.ts';
-import { hourFolder, isDataFileName, parseDayFolder, parseHourFolder } from '../lib/hdfs-layout.ts';
+import type { HdfsFileStatus, HdfsStore } from '../lib/clients/hdfs.ts';
+import {
+  type HourKey,
+  hourFolder,
+  isDataFileName,
+  parseDayFolder,
+  parseHourFolder,
+} from '../lib/hdfs-layout.ts';
 
 export interface RawFile {
   path: string;
@@ -10,29 +16,51 @@ export interface RawFile {
   modifiedAt: number;
 }
 
-/** Every data file under <root>/<topic>/dt=…/hour=…/, in path order; other names are skipped. */
+/** A folder HDFS reports empty: nothing under it to list. */
+const empty = (f: HdfsFileStatus) => f.childrenNum === 0;
+
+/**
+ * Every data file under <root>/<topic>/dt=…/hour=…/, in path order; other names are skipped.
+ * Folders HDFS reports empty are not listed: compaction leaves a raw hour's folder empty, and a
+ * year of them would be 8,760 listings per run.
+ */
 export async function listRawFiles(hdfs: HdfsStore, root: string, topic: string): Promise<RawFile[]> {
   const out: RawFile[] = [];
   for (const d of await hdfs.listIfExists(`${root}/${topic}`)) {
     const dt = parseDayFolder(d.pathSuffix);
-    if (dt === undefined || d.type !== 'DIRECTORY') continue;
+    if (dt === undefined || d.type !== 'DIRECTORY' || empty(d)) continue;
     for (const h of await hdfs.list(`${root}/${topic}/${d.pathSuffix}`)) {
       const hour = parseHourFolder(h.pathSuffix);
-      if (hour === undefined || h.type !== 'DIRECTORY') continue;
-      const dir = hourFolder(root, topic, dt, hour);
-      for (const f of await hdfs.list(dir)) {
-        if (f.type !== 'FILE' || !isDataFileName(f.pathSuffix)) continue;
-        out.push({
-          path: `${dir}/${f.pathSuffix}`,
-          dt,
-          hour,
-          bytes: f.length,
-          modifiedAt: f.modificationTime,
-        });
-      }
+      if (hour === undefined || h.type !== 'DIRECTORY' || empty(h)) continue;
+      out.push(...(await listHourData(hdfs, root, topic, { dt, hour })));
     }
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The data files of the given hours' folders (a missing folder has none), in path order. */
+export async function listHoursFiles(
+  hdfs: HdfsStore,
+  root: string,
+  topic: string,
+  hours: readonly HourKey[],
+): Promise<RawFile[]> {
+  const out: RawFile[] = [];
+  for (const h of hours) out.push(...(await listHourData(hdfs, root, topic, h)));
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function listHourData(hdfs: HdfsStore, root: string, topic: string, h: HourKey): Promise<RawFile[]> {
+  const dir = hourFolder(root, topic, h.dt, h.hour);
+  return (await hdfs.listIfExists(dir))
+    .filter((f) => f.type === 'FILE' && isDataFileName(f.pathSuffix))
+    .map((f) => ({
+      path: `${dir}/${f.pathSuffix}`,
+      dt: h.dt,
+      hour: h.hour,
+      bytes: f.length,
+      modifiedAt: f.modificationTime,
+    }));
 }
 
 /** The data files of one hour folder (none when it is missing), temporary ones left out. */

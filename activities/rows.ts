@@ -112,7 +112,7 @@ export interface SplitFile {
   lines: number;
   /** Lines that fail the contract (an older worker wrote them, or a hand-made file). */
   refused: RefusedLine[];
-  /** `type:event_id` of the rows kept, so a repeat within the file is dropped. */
+  /** `type:event_id` of the rows kept from lines, so a repeat within the chunk is dropped. */
   eventIds: Set<string>;
 }
 
@@ -180,8 +180,7 @@ export async function splitChunk(
 
 /** A lake file's rows as compaction prepared them (see lake/parquet-file.ts PreparedChunk). */
 export interface PreparedRows {
-  types: (string | null)[];
-  ids: (string | null)[];
+  types: (EventType | null)[];
   csv: (Uint8Array | null)[];
   errors: (string | null)[];
 }
@@ -189,23 +188,19 @@ export interface PreparedRows {
 /**
  * splitChunk for rows checked and converted when their hour was compacted: each row's CSV bytes go
  * to its type, a row off the contract is refused with the reason found then (the same words the
- * line path gives), and a repeat of a type and id in the chunk is dropped.
+ * line path gives). Compaction kept one row per type and id, so there is no repeat to drop.
  */
 export function splitPrepared(rows: PreparedRows, firstLineNo: number, extra: Value[] = []): SplitFile {
   const split = emptySplit(extra);
   for (let i = 0; i < rows.csv.length; i++) {
     split.lines++;
     const csv = rows.csv[i];
-    const type = rows.types[i] as EventType | null;
-    const id = rows.ids[i];
-    if (csv == null || type == null || id == null || !Object.hasOwn(split.csv, type)) {
+    const type = rows.types[i];
+    if (csv == null || type == null || !Object.hasOwn(split.csv, type)) {
       const error = rows.errors[i] ?? 'lake row without its raw-table row';
       split.refused.push({ lineNo: firstLineNo + i, stage: 'contract', error });
       continue;
     }
-    const key = `${type}:${id}`;
-    if (split.eventIds.has(key)) continue;
-    split.eventIds.add(key);
     split.csv[type].push(csv);
     split.lineNos[type].push(firstLineNo + i);
   }

@@ -3,6 +3,7 @@
 // manifest of HDFS files already loaded. Applied idempotently before every load.
 import type { EventType } from '../lib/events/enums.ts';
 import { compactionDdl } from './compact-hour.ts';
+import { lakeScanDdl } from './lake-scan.ts';
 import { ledgerDdl } from './reconcile/ledger.ts';
 
 /** Columns every event table has, in COPY order. */
@@ -149,6 +150,7 @@ export function schemaDdl(RAW_SCHEMA: string): string[] {
     PRIMARY KEY (path, line_no))`);
   ddl.push(compactionDdl(RAW_SCHEMA));
   ddl.push(ledgerDdl(RAW_SCHEMA));
+  ddl.push(...lakeScanDdl(RAW_SCHEMA));
   // One row per batch dbt build: what it covered (the raw tables' newest _loaded_at), which rows its
   // generic tests read (tests_since; null for a full sweep), and how it ended. The next build's plan
   // reads the last success; dbt's get_where_subquery reads the running one.

@@ -32,13 +32,17 @@ export function registerBatch(program: Command): void {
     .command('run')
     .description('start one run of the batch now and print its id (with --wait, its summary)')
     .option('--wait', 'wait for the result; exit non-zero when the run fails')
-    .action(async (opts: { wait?: boolean }) => {
+    .option(
+      '--rescan-lake',
+      'list the whole lake for compacted files the warehouse lacks (after restoring the warehouse)',
+    )
+    .action(async (opts: { wait?: boolean; rescanLake?: boolean }) => {
       await withClient(async (client) => {
         const workflowId = `${SCHEDULE_ID}-manual-${new Date().toISOString()}`;
         const handle = await client.workflow.start('hdfsToWarehouse', {
           taskQueue: loadConfig().BATCH_TASK_QUEUE,
           workflowId,
-          args: [{}],
+          args: [opts.rescanLake ? { rescanLake: true } : {}],
         });
         process.stdout.write(`started ${workflowId}\n`);
         if (!opts.wait) return;

@@ -35,6 +35,12 @@ export interface HdfsToWarehouseInput {
   groupMaxFiles?: number;
   /** Files loaded per workflow run before it continues as new (default 2000). */
   filesPerRun?: number;
+  /**
+   * List the whole lake (the compacted root) for files the manifest lacks, not only the hours
+   * the warehouse knows of: after restoring the warehouse, or moving a lake in. A warehouse's
+   * first run does it by itself.
+   */
+  rescanLake?: boolean;
   /** What the earlier runs of a continued chain did (set by the workflow itself). */
   carry?: CarriedProgress;
 }
@@ -195,7 +201,9 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
   const compactedNow = await timed('compact', () =>
     fanOut(hours, parallelism, (h) => io.compactHour(h, runId)),
   );
-  const discovered = await timed('discover', () => io.discoverNewFiles());
+  // Later pages of a chain find what the scan found without listing the lake again.
+  const rescanLake = input.rescanLake === true && !carry;
+  const discovered = await timed('discover', () => io.discoverNewFiles(rescanLake ? { rescanLake } : {}));
   const pageSize = Math.max(1, input.filesPerRun ?? 2000);
   const wanted = discovered.files.slice(0, input.maxFiles ?? discovered.files.length);
   const files = wanted.slice(0, pageSize);

@@ -9,6 +9,8 @@ export interface HdfsFileStatus {
   type: 'FILE' | 'DIRECTORY' | 'SYMLINK';
   length: number;
   modificationTime: number;
+  /** A folder's entries (WebHDFS reports it for folders); undefined where a store does not say. */
+  childrenNum?: number;
 }
 
 /**

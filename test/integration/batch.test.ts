@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createBatchActivities } from '../../activities/batch-activities.ts';
+import { createBatchActivities, type LoadTotals } from '../../activities/batch-activities.ts';
+import { listRawFiles } from '../../activities/hdfs-files.ts';
+import type { DiscoveredFiles } from '../../activities/lake-scan.ts';
 import { schemaDdl, TABLE_OF } from '../../activities/warehouse-schema.ts';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
 import { Hdfs } from '../../lib/clients/hdfs.ts';
@@ -384,6 +387,103 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       `SELECT count(*) AS n FROM ${schema}.compactions WHERE inputs_removed`,
     );
     assert.ok(Number(recorded.rows[0]?.n) >= hours.size);
+  });
+
+  it('a new warehouse on this lake finds its compacted files by one scan; later runs list only the hours they know of', async () => {
+    const topic = iso.config.KAFKA_TOPIC;
+    const lake = `${iso.config.HDFS_COMPACTED_ROOT}/${topic}`;
+    const real = new Hdfs(iso.config);
+    const truth = await listRawFiles(real, iso.config.HDFS_COMPACTED_ROOT, topic);
+    assert.ok(truth.length >= 1, 'the hours compacted above');
+    const lakeSchema = `${schema}_lake`;
+    const config = { ...iso.config, WAREHOUSE_RAW_SCHEMA: lakeSchema };
+    for (const ddl of schemaDdl(lakeSchema)) await pool.query(ddl);
+    // Every folder the activities list, to see which parts of the lake a discovery reads.
+    const listed: string[] = [];
+    const hdfs = new Proxy(real, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target);
+        if (typeof v !== 'function') return v;
+        if (key === 'list' || key === 'listIfExists')
+          return (path: string) => {
+            listed.push(path);
+            return v.call(target, path);
+          };
+        return v.bind(target);
+      },
+    });
+    const acts = createBatchActivities({ config, pool: workerPool, hdfs, cassandra });
+    const env = new MockActivityEnvironment();
+    const discover = async (options: { rescanLake?: boolean } = {}) => {
+      listed.length = 0;
+      const d = (await env.run(acts.discoverNewFiles, options)) as DiscoveredFiles;
+      return { ...d, compacted: d.files.filter((f) => f.kind === 'compacted').map((f) => f.path) };
+    };
+    const moved = `${lake}/dt=2020-01-01/hour=00/${truth[0]?.path.split('/').pop()}`;
+    try {
+      const first = await discover();
+      assert.equal(first.lakeScan, true, 'a warehouse without a scan lists the whole lake');
+      assert.deepEqual(
+        first.compacted,
+        truth.map((f) => f.path),
+      );
+      assert.ok(listed.includes(lake));
+
+      // A run that crashed before its loads: the next one finds the same files, without a scan.
+      const second = await discover();
+      assert.equal(second.lakeScan, false);
+      assert.deepEqual(second.compacted, first.compacted);
+      const hourDirs = new Set(truth.map((f) => f.path.slice(0, f.path.lastIndexOf('/'))));
+      assert.deepEqual(
+        [...new Set(listed.filter((p) => p.startsWith(`${lake}/`) || p === lake))].sort(),
+        [...hourDirs].sort(),
+        'only the hours of the files the scan found',
+      );
+
+      const loaded = (await env.run(
+        acts.loadFiles,
+        second.files.filter((f) => f.kind === 'compacted'),
+        'test-lake-scan',
+      )) as LoadTotals;
+      let lines = 0;
+      for (const f of truth) lines += (await dataFileLines(real, f.path)).length;
+      assert.equal(loaded.inserted, lines, 'every event of the lake, once');
+
+      const third = await discover();
+      assert.deepEqual(third.compacted, []);
+      assert.deepEqual(
+        listed.filter((p) => p.startsWith(lake)),
+        [],
+        'nothing unloaded: the lake is not listed at all',
+      );
+      // Compaction left those hours' raw folders empty; HDFS says so, and they are not listed.
+      const rawHours = [...hourDirs].map(
+        (d) => iso.config.HDFS_RAW_ROOT + d.slice(iso.config.HDFS_COMPACTED_ROOT.length),
+      );
+      for (const d of rawHours) assert.equal((await real.stat(d))?.childrenNum, 0, `${d} is there, empty`);
+      assert.deepEqual(
+        listed.filter((p) => rawHours.includes(p)),
+        [],
+      );
+
+      // A lake file the warehouse has no record of (copied in by hand) is found by a rescan only.
+      await real.writeFile(moved, await real.readFile(truth[0]?.path as string));
+      assert.deepEqual((await discover()).compacted, []);
+      const rescan = await discover({ rescanLake: true });
+      assert.equal(rescan.lakeScan, true);
+      assert.deepEqual(rescan.compacted, [moved]);
+      const again = (await env.run(
+        acts.loadFiles,
+        rescan.files.filter((f) => f.kind === 'compacted'),
+        'test-lake-scan',
+      )) as LoadTotals;
+      assert.equal(again.inserted, 0, 'its events are loaded already');
+      assert.equal(again.duplicate, (await dataFileLines(real, moved)).length);
+      assert.deepEqual((await discover()).compacted, [], 'loaded: forgotten by the next discovery');
+    } finally {
+      await real.remove(`${lake}/dt=2020-01-01`, true).catch(() => {});
+      await pool.query(`DROP SCHEMA IF EXISTS ${lakeSchema} CASCADE`);
+    }
   });
 
   it('loads the catalog with current prices and stock', async () => {

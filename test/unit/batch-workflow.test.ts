@@ -102,9 +102,13 @@ function mockActivities(
         resumed: false,
       };
     },
-    async discoverNewFiles() {
+    async discoverNewFiles(options = {}) {
       const all = opts.files ?? [];
-      return { found: all.length, files: all.filter((f) => !loaded.has(f.path)) };
+      return {
+        found: all.length,
+        files: all.filter((f) => !loaded.has(f.path)),
+        lakeScan: options.rescanLake === true,
+      };
     },
     async loadFiles(files) {
       inFlight++;
@@ -582,6 +586,17 @@ describe('batch workflow (Temporal dev server, mocked activities)', () => {
       mock.argsOf('recordLedger').map(([h]) => h),
       [[{ dt: '2026-12-02', hour: 13 }]],
     );
+  });
+
+  it('rescanLake lists the lake in the first run of a chain only: later pages use what it found', async () => {
+    const files = [1, 2, 3].map((n) => file(15, n));
+    const mock = mockActivities({ files });
+    const result = await runWorkflow(mock, { filesPerRun: 1, groupMaxFiles: 1, rescanLake: true });
+    assert.equal(result.runs, 3);
+    assert.deepEqual(mock.argsOf('discoverNewFiles'), [[{ rescanLake: true }], [{}], [{}]]);
+    const plain = mockActivities({ files });
+    await runWorkflow(plain, {});
+    assert.deepEqual(plain.argsOf('discoverNewFiles'), [[{}]], 'a scheduled run asks for no scan');
   });
 
   it('maxFiles loads at most that many files in one run, without continuing as new', async () => {

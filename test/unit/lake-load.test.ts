@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mergeInputs } from '../../activities/compact-hour.ts';
 import { fileLoadChunks } from '../../activities/data-file-lines.ts';
-import { lakeFilePrepared, type PreparedChunk } from '../../activities/lake/parquet-file.ts';
+import { eventTypeOf, lakeFilePrepared, type PreparedChunk } from '../../activities/lake/parquet-file.ts';
 import { splitChunk, splitPrepared } from '../../activities/rows.ts';
 import { goldenText } from '../fixtures/golden.ts';
 import { MemoryHdfs } from '../helpers/memory-hdfs.ts';
@@ -68,7 +68,7 @@ describe('loading a lake file from its prepared rows', () => {
     const { value } = await chunks.next();
     const first = value as PreparedChunk;
     const split = splitPrepared(first, 1, EXTRA);
-    const id = first.ids[0];
+    const id = rowTexts(split.csv).search?.[0]?.split(',')[0];
     assert.match(String(id), /^[0-9a-f-]{36}$/, 'the id derived from the line');
     // {"timestamp": "2025-03-01T10:02:11.482913Z", ..., "event_type": "search", "user_id": "user_1187",
     // "session_id": "sess_48213", "product_id": "prod_07731", "session_duration": 412, "device_type":
@@ -108,5 +108,28 @@ describe('loading a lake file from its prepared rows', () => {
       got.push(...chunk);
     }
     assert.deepEqual(got, lines);
+  });
+});
+
+describe('the event type of a lake row, read from its bytes', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  it('names each of the contract’s five types', () => {
+    for (const t of ['search', 'purchase', 'order_complete', 'order_failed', 'error'])
+      assert.equal(eventTypeOf(bytes(t)), t);
+  });
+  it('is null for anything else, a word of a type’s length included', () => {
+    for (const t of [
+      'Search',
+      'searcH',
+      'errors',
+      'order_failee',
+      'order_complet',
+      '',
+      'sérch',
+      'purchas\u0000',
+    ])
+      assert.equal(eventTypeOf(bytes(t)), null, JSON.stringify(t));
+    assert.equal(eventTypeOf(null), null);
+    assert.equal(eventTypeOf(undefined), null);
   });
 });
