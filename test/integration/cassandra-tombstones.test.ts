@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createCassandra } from '../../lib/clients/cassandra.ts';
+import { batchFramesWritten } from '../../lib/clients/cassandra-batch-frame.ts';
 import { tracedRead } from '../../lib/clients/cassandra-trace.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { flattenEvent } from '../../lib/events/flatten.ts';
@@ -30,7 +31,9 @@ describe('Cassandra rows without null cells (real node)', () => {
     );
     assert.equal(new Set(events.map((e) => e.event_type)).size, 5, 'all five types');
     const flats = events.map(flattenEvent);
+    const framesBefore = batchFramesWritten();
     assert.deepEqual(await new CassandraSink(client, keyspace, 32).write(flats), []);
+    assert.ok(batchFramesWritten() > framesBefore, 'the sink’s batches went out as logpipe’s frames');
 
     const read = await tracedRead(client, `SELECT * FROM ${keyspace}.ecomm_log WHERE day = ? AND hour = ?`, [
       '2026-11-30',
