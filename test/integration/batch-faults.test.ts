@@ -383,11 +383,16 @@ describe('two batch workers share one run, and one of them is killed', () => {
           const byA = done.some((r) => r.identity?.startsWith(idOf(a)));
           const byB = done.some((r) => r.identity?.startsWith(idOf(b)));
           const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          // Started less than a second ago, so at least a second of A's pause is left at the
+          // kill: a load seen near its end could finish before the kill lands (a flake seen once).
+          const startedMs = (p: (typeof pending)[number]) =>
+            Number(p.lastStartedTime?.seconds ?? 0) * 1000 + (p.lastStartedTime?.nanos ?? 0) / 1e6;
           const aBusy = pending.some(
             (p) =>
               p.activityType?.name === 'loadFiles' &&
               p.state === STARTED &&
-              String(p.lastWorkerIdentity).startsWith(idOf(a)),
+              String(p.lastWorkerIdentity).startsWith(idOf(a)) &&
+              Date.now() - startedMs(p) < 1000,
           );
           return byA && byB && aBusy ? true : undefined;
         },
