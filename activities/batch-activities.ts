@@ -171,7 +171,6 @@ export function createBatchActivities(deps: BatchDeps) {
       });
     },
 
-    /** Compacted and raw files in HDFS that the manifest does not list yet. */
     /**
      * The files the manifest lacks: raw files (their root holds only hours not compacted yet) and
      * compacted files. A compacted file is looked for only in the hours of compactions whose

@@ -16,6 +16,9 @@ export interface RawFile {
   modifiedAt: number;
 }
 
+/** A data file (not a folder, not a temporary or marker file). */
+const isDataFile = (f: HdfsFileStatus) => f.type === 'FILE' && isDataFileName(f.pathSuffix);
+
 /** A folder HDFS reports empty: nothing under it to list. */
 const empty = (f: HdfsFileStatus) => f.childrenNum === 0;
 
@@ -32,7 +35,7 @@ export async function listRawFiles(hdfs: HdfsStore, root: string, topic: string)
     for (const h of await hdfs.list(`${root}/${topic}/${d.pathSuffix}`)) {
       const hour = parseHourFolder(h.pathSuffix);
       if (hour === undefined || h.type !== 'DIRECTORY' || empty(h)) continue;
-      out.push(...(await listHourData(hdfs, root, topic, { dt, hour })));
+      out.push(...(await listHourData(hdfs, hourFolder(root, topic, dt, hour), { dt, hour })));
     }
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -46,28 +49,25 @@ export async function listHoursFiles(
   hours: readonly HourKey[],
 ): Promise<RawFile[]> {
   const out: RawFile[] = [];
-  for (const h of hours) out.push(...(await listHourData(hdfs, root, topic, h)));
+  for (const h of hours) out.push(...(await listHourData(hdfs, hourFolder(root, topic, h.dt, h.hour), h)));
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-async function listHourData(hdfs: HdfsStore, root: string, topic: string, h: HourKey): Promise<RawFile[]> {
-  const dir = hourFolder(root, topic, h.dt, h.hour);
-  return (await hdfs.listIfExists(dir))
-    .filter((f) => f.type === 'FILE' && isDataFileName(f.pathSuffix))
-    .map((f) => ({
-      path: `${dir}/${f.pathSuffix}`,
-      dt: h.dt,
-      hour: h.hour,
-      bytes: f.length,
-      modifiedAt: f.modificationTime,
-    }));
+/** The data files of hour `h`'s folder `dir` (none when it is missing), temporary ones left out. */
+async function listHourData(hdfs: HdfsStore, dir: string, h: HourKey): Promise<RawFile[]> {
+  return (await hdfs.listIfExists(dir)).filter(isDataFile).map((f) => ({
+    path: `${dir}/${f.pathSuffix}`,
+    dt: h.dt,
+    hour: h.hour,
+    bytes: f.length,
+    modifiedAt: f.modificationTime,
+  }));
 }
 
 /** The data files of one hour folder (none when it is missing), temporary ones left out. */
 export async function listHourFiles(hdfs: HdfsStore, dir: string): Promise<string[]> {
-  const listed = await hdfs.listIfExists(dir);
-  return listed
-    .filter((f) => f.type === 'FILE' && isDataFileName(f.pathSuffix))
+  return (await hdfs.listIfExists(dir))
+    .filter(isDataFile)
     .map((f) => `${dir}/${f.pathSuffix}`)
     .sort();
 }

@@ -32,8 +32,8 @@ export function lakeScanDdl(schema: string): string[] {
 }
 
 /**
- * Records a whole-lake scan and the compacted files it found unloaded, in one transaction: a
- * crash before the commit leaves no scan, so the next run scans again.
+ * Records a whole-lake scan and the compacted files it found unloaded, in one statement (so in
+ * one transaction): a crash before it commits leaves no scan, and the next run scans again.
  */
 export async function recordLakeScan(
   pool: pg.Pool,
@@ -41,32 +41,21 @@ export async function recordLakeScan(
   lake: string,
   unloaded: readonly FileLoad[],
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO ${schema}.lake_files_found (path, lake, dt, hour)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[])
-       ON CONFLICT (path) DO NOTHING`,
-      [
-        unloaded.map((f) => f.path),
-        unloaded.map(() => lake),
-        unloaded.map((f) => f.dt),
-        unloaded.map((f) => f.hour),
-      ],
-    );
-    await client.query(
-      `INSERT INTO ${schema}.lake_scans (lake, files_unloaded) VALUES ($1, $2)
-       ON CONFLICT (lake) DO UPDATE SET scanned_at = now(), files_unloaded = EXCLUDED.files_unloaded`,
-      [lake, unloaded.length],
-    );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  await pool.query(
+    `WITH found AS (
+       INSERT INTO ${schema}.lake_files_found (path, lake, dt, hour)
+       SELECT path, $1, dt, hour FROM unnest($2::text[], $3::date[], $4::int[]) AS u(path, dt, hour)
+       ON CONFLICT (path) DO NOTHING)
+     INSERT INTO ${schema}.lake_scans (lake, files_unloaded) VALUES ($1, $5)
+     ON CONFLICT (lake) DO UPDATE SET scanned_at = now(), files_unloaded = EXCLUDED.files_unloaded`,
+    [
+      lake,
+      unloaded.map((f) => f.path),
+      unloaded.map((f) => f.dt),
+      unloaded.map((f) => f.hour),
+      unloaded.length,
+    ],
+  );
 }
 
 /**

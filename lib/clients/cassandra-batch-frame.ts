@@ -56,6 +56,8 @@ const FLAG_SERIAL_CONSISTENCY = 0x10;
 const FLAG_DEFAULT_TIMESTAMP = 0x20;
 const HEADER_BYTES = 9;
 const TWO_32 = 2 ** 32;
+/** A statement whose values all take the fast path (shared: no array per statement). */
+const NONE_SLOW: readonly unknown[] = [];
 
 const isText = (code: number) =>
   code === dataTypes.varchar || code === dataTypes.text || code === dataTypes.ascii;
@@ -91,7 +93,7 @@ export function batchFrame(
   if (options.isQueryTracing() || options.getCustomPayload() || !queries?.length) return undefined;
   // Pass 1: sizes. A value only the driver can encode is encoded now and kept for pass 2.
   let body = 1 + 2;
-  const encoded: unknown[][] = [];
+  const encoded: (readonly unknown[])[] = [];
   for (const item of queries) {
     if (!item.queryId || !item.meta) return undefined;
     const params = item.params ?? [];
@@ -111,7 +113,7 @@ export function batchFrame(
       }
       body += 4 + size;
     }
-    encoded.push(slow ?? []);
+    encoded.push(slow ?? NONE_SLOW);
   }
   const serial = options.getSerialConsistency();
   const timestamp = request.timestamp;
@@ -132,7 +134,7 @@ export function batchFrame(
     const id = item.queryId as Buffer;
     const params = item.params ?? [];
     const columns = (item.meta as NonNullable<BatchItem['meta']>).columns;
-    const slow = encoded[q] as unknown[];
+    const slow = encoded[q] as readonly unknown[];
     frame[at++] = 1; // a prepared statement
     at = frame.writeUInt16BE(id.length, at);
     at += id.copy(frame, at);
