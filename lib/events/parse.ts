@@ -58,13 +58,24 @@ export function deriveEventId(bytes: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** How deep objects and arrays nest in `value`, counted up to just past `limit`. */
 function depth(value: unknown, limit: number, level = 0): number {
   if (level > limit) return level;
   if (value === null || typeof value !== 'object') return level;
   let max = level + 1;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) {
-    max = Math.max(max, depth(v, limit, level + 1));
-    if (max > limit) break;
+  // Walked in place (no Object.values array per object): this runs on every message.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && max <= limit; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') max = Math.max(max, depth(v, limit, level + 1));
+    }
+  } else {
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      const v = obj[k];
+      if (v !== null && typeof v === 'object') max = Math.max(max, depth(v, limit, level + 1));
+      if (max > limit) break;
+    }
   }
   return max;
 }
@@ -163,7 +174,8 @@ export function parseEvent(
   const keepAsIs =
     parsed.data.event_id !== undefined &&
     parsed.data.schema_version !== undefined &&
-    !/[\r\n]/.test(textValue);
+    !textValue.includes('\n') &&
+    !textValue.includes('\r');
   const line = keepAsIs ? textValue : JSON.stringify({ ...obj, event_id, schema_version });
   // The decoder drops a byte order mark, so such input is not the line's bytes.
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;

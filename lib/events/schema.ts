@@ -39,15 +39,58 @@ const int32 = (min: number) =>
     .min(min, `must be at least ${min}`)
     .max(INT32_MAX, `must be at most ${INT32_MAX} (a 32-bit integer)`);
 
-const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate();
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (y: number, m: number) =>
+  m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : (DAYS_IN_MONTH[m - 1] ?? 0);
 /** Whether a YYYY-MM-DD date exists (Date.parse rolls 2026-02-30 over to March instead). */
 function realDate(y: number, m: number, d: number): boolean {
   return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m);
 }
 
+/** The number written by `n` ASCII digits of `s` from `at`, or -1 when one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The verdict on `YYYY-MM-DDTHH:MM:SS.sssZ` (what toISOString() writes, so what the producer and
+ * the worker write) read by its character codes, or undefined for any other shape. It is the
+ * regular expression's verdict below without its allocations; Date.parse accepts every such
+ * instant whose fields are in range.
+ */
+function canonicalInstant(s: string): boolean | undefined {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90) return undefined; // Z
+  // - - T : : .
+  if (
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46
+  )
+    return undefined;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || digits(s, 20, 3) < 0) return undefined;
+  return realDate(y, mo, d) && h <= 23 && mi <= 59 && sec <= 59;
+}
+
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 /** An ISO-8601 instant with a zone that every store reads back as the same instant. */
 export function validTimestamp(s: string): boolean {
+  const canonical = canonicalInstant(s);
+  if (canonical !== undefined) return canonical;
   const m = TIMESTAMP.exec(s);
   if (!m) return false;
   const [, y, mo, d, h, mi, sec, , oh, om] = m;

@@ -131,6 +131,18 @@ describe('the contract holds only what the stores can store', () => {
   rejects('hour 24', { ...s, timestamp: '2026-02-27T24:00:00Z' }, /^timestamp: /);
   rejects('an event_id of 3 KB', { ...s, event_id: 'x'.repeat(3000) }, /event_id: must be at most 128/);
 
+  it('gives the toISOString() shape the verdict of the general form', () => {
+    // Without its milliseconds the same instant takes the regular expression: both must agree.
+    const rnd = (n: number) => Math.floor(Math.random() * n);
+    const pad = (v: number, w: number) => String(v).padStart(w, '0');
+    for (let i = 0; i < 20_000; i++) {
+      const y = i % 3 === 0 ? rnd(10000) : 1890 + rnd(240);
+      const head = `${pad(y, 4)}-${pad(rnd(14), 2)}-${pad(rnd(33), 2)}T${pad(rnd(26), 2)}:${pad(rnd(62), 2)}:${pad(rnd(62), 2)}`;
+      const canonical = `${head}.${pad(rnd(1000), 3)}Z`;
+      assert.equal(validTimestamp(canonical), validTimestamp(`${head}Z`), canonical);
+    }
+  });
+
   it('tells real instants from impossible ones', () => {
     for (const ok of [
       '2024-02-29T00:00:00Z',
@@ -146,6 +158,29 @@ describe('the contract holds only what the stores can store', () => {
       '2026-01-01T00:00:60Z',
       '2026-01-01T00:00:00',
       '10000-01-01T00:00:00Z',
+    ])
+      assert.ok(!validTimestamp(bad), bad);
+    // The toISOString() shape is read by character codes: the same calendar, hand-picked edges.
+    for (const ok of [
+      '2024-02-29T23:59:59.999Z',
+      '2000-02-29T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '0001-01-01T00:00:00.000Z',
+    ])
+      assert.ok(validTimestamp(ok), ok);
+    for (const bad of [
+      '2025-02-29T00:00:00.000Z',
+      '2100-02-29T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-01-00T00:00:00.000Z',
+      '2026-01-01T24:00:00.000Z',
+      '2026-01-01T00:60:00.000Z',
+      '2026-01-01T00:00:60.000Z',
+      '0000-01-01T00:00:00.000Z',
+      '2026-1a-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.00aZ',
+      '2026-01-01 00:00:00.000Z',
     ])
       assert.ok(!validTimestamp(bad), bad);
     for (const ok of ['2026-03-02', '2026-03-04T10:16:30.551790', '2026-03-04T10:16:30Z'])

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { WeightedHistogram } from '../../lib/weighted-histogram.ts';
 
 export function createStreamMetrics() {
   const registry = new Registry();
@@ -38,10 +39,11 @@ export function createStreamMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    stageSeconds: new Histogram({
+    // One observation per event, but a chunk's events are counted in one call (weighted).
+    stageSeconds: new WeightedHistogram({
       name: 'logpipe_stream_stage_seconds',
-      help: 'Time of a chunk in each stage: kafka (produced to fetched), queue (fetched to written), cassandra (the write)',
-      labelNames: ['stage'],
+      help: 'Time of an event in each stage: kafka (produced to fetched), queue (fetched to written), cassandra (the write)',
+      labelName: 'stage',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),

@@ -10,6 +10,7 @@ import { errorMessage } from '../../lib/errors.ts';
 import { type FlatEvent, flattenEvent } from '../../lib/events/flatten.ts';
 import { type ParseOptions, parseEvent } from '../../lib/events/parse.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { Observe } from '../../lib/weighted-histogram.ts';
 import type { CassandraSink } from './cassandra-sink.ts';
 import { type DeadLetterLimits, deadLetter, type Rejected } from './dead-letter.ts';
 import { FencedError, type HdfsRawSink } from './hdfs-raw-sink.ts';
@@ -74,7 +75,7 @@ export interface PartitionPipelineDeps {
 }
 
 export class PartitionPipeline {
-  private readonly stages: Record<'kafka' | 'queue' | 'cassandra', { observe(v: number): void }>;
+  private readonly stages: Record<'kafka' | 'queue' | 'cassandra', Observe>;
   private readonly states = new Map<number, PartitionState>();
   /** Per-partition chain of HDFS work (flushes, recovery): never two at once for a partition. */
   private readonly lanes = new Map<number, Promise<unknown>>();
@@ -87,7 +88,7 @@ export class PartitionPipeline {
   private readonly fenced = new Set<number>();
 
   constructor(private readonly deps: PartitionPipelineDeps) {
-    const stage = (name: string) => deps.metrics.stageSeconds.labels({ stage: name });
+    const stage = (name: string) => deps.metrics.stageSeconds.labels(name);
     this.stages = { kafka: stage('kafka'), queue: stage('queue'), cassandra: stage('cassandra') };
   }
 
@@ -175,13 +176,14 @@ export class PartitionPipeline {
       const started = process.hrtime.bigint();
       const chunk = batch.messages.slice(i, i + CHUNK);
       // Where an event's time goes, stage by stage, one observation per message so that the
-      // quantiles are of events, not of chunks (bench latency attributes its tail with these):
+      // quantiles are of events, not of chunks (bench latency attributes its tail with these); a
+      // chunk's events that share a time are one weighted observation:
       // kafka = from the producer's timestamp of a message to its arrival here.
       const receivedAt = Date.now();
       const stages = this.stages;
       for (const m of chunk) {
         const produced = Number(m.timestamp);
-        if (Number.isFinite(produced)) stages.kafka.observe(Math.max(0, receivedAt - produced) / 1000);
+        if (Number.isFinite(produced)) stages.kafka(Math.max(0, receivedAt - produced) / 1000);
       }
       const flats: FlatEvent[] = [];
       const lines: PendingLine[] = [];
@@ -219,14 +221,14 @@ export class PartitionPipeline {
           const writeAt = Date.now();
           // queue = parsing, the byte budget and the partition's earlier chunks, before the write.
           const queued = (writeAt - receivedAt) / 1000;
-          for (let k = 0; k < chunk.length; k++) stages.queue.observe(queued);
+          stages.queue(queued, chunk.length);
           const refused = await this.retrySink(
             'cassandra',
             () => this.deps.cassandraSink.write(flats),
             heartbeat,
           );
           const wrote = (Date.now() - writeAt) / 1000;
-          for (let k = 0; k < chunk.length; k++) stages.cassandra.observe(wrote);
+          stages.cassandra(wrote, chunk.length);
           /** Offsets of the refused events' messages: their lines stay out of HDFS. */
           const dropped = new Set<string>();
           const sources = refused.length ? sourcesOf(flats, from, chunk) : new Map();
