@@ -19,6 +19,7 @@ import { fileLines } from './data-file-lines.ts';
 import { EventKeySet } from './event-key-set.ts';
 import { type LakeRow, lakeRow } from './lake/lake-columns.ts';
 import { lakeFileRows, writeLakeFile } from './lake/parquet-file.ts';
+import { parseStoredLine } from './rows.ts';
 
 export interface HourToCompact extends HourKey {
   inputs: string[];
@@ -148,10 +149,18 @@ export async function mergeInputs(
     for (const path of inputs) {
       for await (const chunk of fileLines(hdfs, path)) {
         for (const line of chunk) {
-          if (!line || !isFirstCopy(seen, line)) continue;
+          if (!line) continue;
+          // One parse per line: a canonical line's event is JSON.parse of the line, so its id and
+          // type are what isFirstCopy would read; any other line is keyed by isFirstCopy itself.
+          const parsed = parseStoredLine(line);
+          const first =
+            parsed.ok && parsed.canonical
+              ? seen.add(parsed.event.event_type, parsed.event.event_id, line)
+              : isFirstCopy(seen, line);
+          if (!first) continue;
           kept.update(`${line}\n`);
           lines++;
-          yield lakeRow(line);
+          yield lakeRow(line, parsed);
         }
       }
     }

@@ -124,7 +124,9 @@ const STORED_LINE_OPTIONS = {
   maxPastMs: Number.POSITIVE_INFINITY,
 };
 
-export type StoredLine = { ok: true; event: LogEvent } | { ok: false; error: string };
+export type StoredLine =
+  /** canonical: the compiled check accepted the line, so `event` is JSON.parse of the line itself. */
+  { ok: true; event: LogEvent; canonical: boolean } | { ok: false; error: string };
 
 /**
  * A stored line as an event, or why it fails the contract. Lines the streaming worker wrote carry
@@ -144,12 +146,14 @@ export function parseStoredLine(line: string): StoredLine {
   if (o && typeof o === 'object' && typeof o.event_id === 'string' && typeof o.schema_version === 'number') {
     // The worker's lines are canonical: the compiled check accepts them without zod's cost.
     const fast = fastCheckedEvent(line, obj);
-    if (fast) return { ok: true, event: fast };
+    if (fast) return { ok: true, event: fast, canonical: true };
     const parsed = eventSchema.safeParse(obj);
-    if (parsed.success) return { ok: true, event: parsed.data as LogEvent };
+    if (parsed.success) return { ok: true, event: parsed.data as LogEvent, canonical: false };
   }
   const r = parseEvent(line, STORED_LINE_OPTIONS);
-  return r.ok ? { ok: true, event: r.event } : { ok: false, error: `${r.reason}: ${r.detail}` };
+  return r.ok
+    ? { ok: true, event: r.event, canonical: false }
+    : { ok: false, error: `${r.reason}: ${r.detail}` };
 }
 
 const YIELD_EVERY = 2000;

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { SchemaElement } from 'hyparquet';
 import type { EventType } from '../../lib/events/enums.ts';
-import { csvFields, parseStoredLine, rowOf, type Value } from '../rows.ts';
+import { csvFields, parseStoredLine, rowOf, type StoredLine, type Value } from '../rows.ts';
 import { COMMON_COLUMNS, columnsOf, TYPE_COLUMNS } from '../warehouse-schema.ts';
 
 /** A PostgreSQL column type as a Parquet column (all optional: a line off the contract has none). */
@@ -149,10 +149,12 @@ function lakeValue(pgType: string, v: Value): unknown {
 
 export type LakeRow = Record<string, unknown>;
 
-/** A stored line as a lake row: typed columns when it meets the contract, its text always. */
-export function lakeRow(line: string): LakeRow {
+/**
+ * A stored line as a lake row: typed columns when it meets the contract, its text always. `parsed`
+ * is the line's parseStoredLine, when the caller has it already.
+ */
+export function lakeRow(line: string, parsed: StoredLine = parseStoredLine(line)): LakeRow {
   const row: LakeRow = {};
-  const parsed = parseStoredLine(line);
   if (parsed.ok) {
     const e = parsed.event;
     const values = rowOf(e);
