@@ -18,7 +18,7 @@ import { compactedFileName, type HourKey, isParquetName, temporaryName } from '.
 import { fileLines } from './data-file-lines.ts';
 import { EventKeySet } from './event-key-set.ts';
 import { type LakeRow, lakeRow } from './lake/lake-columns.ts';
-import { lakeFileRows, writeLakeFile } from './lake/parquet-file.ts';
+import { lakeFileLineBytes, lakeFileRows, writeLakeFile } from './lake/parquet-file.ts';
 import { parseStoredLine } from './rows.ts';
 
 export interface HourToCompact extends HourKey {
@@ -65,10 +65,26 @@ async function linesIn(hdfs: HdfsStore, path: string): Promise<number | undefine
   return n;
 }
 
-/** The lines of a data file and the SHA-256 of their text (each line and its newline), read a chunk at a time. */
+const NEWLINE = Uint8Array.of(0x0a);
+
+/**
+ * The lines of a data file and the SHA-256 of their text (each line and its newline), read a chunk
+ * at a time. A lake file's lines are hashed as the bytes it holds (what the UTF-8 of the merged
+ * lines gives), without decoding them.
+ */
 async function contentOf(hdfs: HdfsStore, path: string): Promise<{ lines: number; sha256: string }> {
   const hash = createHash('sha256');
   let lines = 0;
+  if (isParquetName(path)) {
+    for await (const chunk of lakeFileLineBytes(hdfs, path)) {
+      for (const line of chunk) {
+        if (!line.length) continue;
+        hash.update(line).update(NEWLINE);
+        lines++;
+      }
+    }
+    return { lines, sha256: hash.digest('hex') };
+  }
   for await (const chunk of fileLines(hdfs, path)) {
     for (const line of chunk) {
       if (!line) continue;

@@ -108,25 +108,19 @@ export async function lakeFileRows(hdfs: HdfsStore, path: string): Promise<numbe
 
 /** The `raw` column (the lines as they came) a row group at a time, in order. */
 export async function* lakeFileLines(hdfs: HdfsStore, path: string): AsyncGenerator<string[]> {
+  for await (const chunk of lakeFileLineBytes(hdfs, path)) yield chunk.map((b) => utf8.decode(b));
+}
+
+/** The `raw` column as each line's UTF-8 bytes, a row group at a time: nothing decoded. */
+export async function* lakeFileLineBytes(hdfs: HdfsStore, path: string): AsyncGenerator<Uint8Array[]> {
   await zstd();
   const { file, metadata } = await open(hdfs, path);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const lines: string[] = [];
-    await parquetRead({
-      file,
-      metadata,
-      columns: ['raw'],
-      rowStart,
-      rowEnd,
-      compressors: codecs,
-      onChunk: ({ columnData }) => {
-        for (const v of columnData) lines.push(String(v));
-      },
-    });
+    const cols = await readColumns(file, metadata, ['raw'], rowStart, rowEnd, true);
     rowStart = rowEnd;
-    yield lines;
+    yield cols.get('raw') as Uint8Array[];
   }
 }
 
