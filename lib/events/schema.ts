@@ -47,6 +47,11 @@ function realDate(y: number, m: number, d: number): boolean {
   return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m);
 }
 
+/** Whether a date and a time of day (no leap second) exist. */
+function realDateTime(y: number, mo: number, d: number, h: number, mi: number, sec: number): boolean {
+  return realDate(y, mo, d) && h <= 23 && mi <= 59 && sec <= 59;
+}
+
 /** The number written by `n` ASCII digits of `s` from `at`, or -1 when one is not a digit. */
 function digits(s: string, at: number, n: number): number {
   let v = 0;
@@ -83,7 +88,7 @@ function canonicalInstant(s: string): boolean | undefined {
   const mi = digits(s, 14, 2);
   const sec = digits(s, 17, 2);
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || digits(s, 20, 3) < 0) return undefined;
-  return realDate(y, mo, d) && h <= 23 && mi <= 59 && sec <= 59;
+  return realDateTime(y, mo, d, h, mi, sec);
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-](\d{2}):?(\d{2}))$/;
@@ -94,8 +99,7 @@ export function validTimestamp(s: string): boolean {
   const m = TIMESTAMP.exec(s);
   if (!m) return false;
   const [, y, mo, d, h, mi, sec, , oh, om] = m;
-  if (!realDate(Number(y), Number(mo), Number(d))) return false;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59) return false;
+  if (!realDateTime(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec ?? 0))) return false;
   if (oh !== undefined && (Number(oh) > 15 || Number(om) > 59)) return false;
   return !Number.isNaN(Date.parse(s));
 }
