@@ -33,6 +33,7 @@ import { migrate } from '../workers/streaming/cassandra-schema.ts';
 import type { HdfsToWarehouseResult, StepTime } from '../workflows/hdfs-to-warehouse.ts';
 import { fanOut } from '../workflows/load-plan.ts';
 import { type BenchRun, benchRun, cleanup, machine, sleep } from './bench-env.ts';
+import { CpuSampler, type CpuWindow } from './cpu-window.ts';
 
 export interface BatchBenchResult {
   events: number;
@@ -68,6 +69,9 @@ export interface BatchBenchResult {
   dbt_tests: number;
   /** Run 2's slowest dbt models, slowest first: what its cost goes to. */
   run2_slowest_models: SlowModel[];
+  /** Cores busy during run 1's compact and load steps: were there spare cores for more workers? */
+  compact_cpu: CpuWindow | null;
+  load_cpu: CpuWindow | null;
   machine: string;
 }
 
@@ -374,7 +378,13 @@ export async function batchBench(
       })) as HdfsToWarehouseResult;
       return { result, seconds: (performance.now() - t0) / 1000 };
     };
+    const sampler = new CpuSampler(() => worker?.pids ?? []);
     const first = await execute();
+    sampler.stop();
+    const cpuOf = (step: string) => {
+      const s = first.result.steps.find((x) => x.step === step);
+      return s?.startedAt === undefined ? null : sampler.window(s.startedAt, s.startedAt + s.ms);
+    };
     const peakRss = Math.max(...worker.pids.map(peakRssMiB));
     if (first.result.load.inserted !== n)
       throw new Error(`run 1 loaded ${first.result.load.inserted} rows, expected ${n}`);
@@ -425,6 +435,8 @@ export async function batchBench(
       ratio_dbt_incremental_to_full: round(dbtSeconds(second.result) / dbtSeconds(first.result)),
       dbt_tests: second.result.dbt?.tests.length ?? 0,
       run2_slowest_models: slowestModels(second.result),
+      compact_cpu: cpuOf('compact'),
+      load_cpu: cpuOf('load'),
       machine: machine(),
     };
   } finally {

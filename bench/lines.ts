@@ -1,6 +1,7 @@
 // What each benchmark prints: the lines of `logpipe bench stream|batch|latency|dashboard`, also
 // quoted in bench/REPORT.md. Pure: results in, lines out (types only from the bench modules).
 import type { BatchBenchResult, SlowModel } from './batch-bench.ts';
+import type { CpuWindow } from './cpu-window.ts';
 import type { DashboardBenchResult, EndpointResult } from './dashboard-bench.ts';
 import { GOALS, goalText } from './goals.ts';
 import type { LatencyBenchResult } from './latency-bench.ts';
@@ -44,6 +45,8 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
     `ratio a / b:              ${r.ratio_load_to_psql} (goal ${goalText(GOALS.batchLoadRatio)})`,
     `HDFS read alone:          ${r.hdfs_read_mib_per_s} MiB/s`,
     `conversion alone:         ${r.convert_rows_per_s} rows/s (one core)`,
+    `CPU during compact:       ${cpuText(r.compact_cpu)}`,
+    `CPU during load:          ${cpuText(r.load_cpu)}`,
     `run 2, ${r.new_events} new events: ${r.run2_s} s; run 2 / run 1 = ${r.ratio_run2_to_run1} (goal ${goalText(GOALS.batchRun2Ratio)})`,
     `run 3, nothing new:       ${r.run3_s} s; run 3 / run 1 = ${r.ratio_run3_to_run1} (goal ${goalText(GOALS.batchRun3Ratio)})`,
     `dbt, first build:         ${r.dbt_full_s} s`,
@@ -53,6 +56,11 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
     ...machineLine('machine:                  ', r, opts),
   ];
 }
+
+const cpuText = (w: CpuWindow | null | undefined) =>
+  w
+    ? `${w.cores_busy} of ${w.cores} cores busy; batch workers ${w.watched_cores}, everything else (PostgreSQL, HDFS, ...) ${Math.round((w.cores_busy - w.watched_cores) * 100) / 100} (over ${w.seconds} s)`
+    : '- (step too short to sample)';
 
 const slowText = (models: SlowModel[] | undefined) =>
   models?.length ? models.map((m) => `${m.name} ${m.seconds} s`).join(', ') : '-';

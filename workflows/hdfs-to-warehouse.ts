@@ -78,6 +78,8 @@ export interface DbtSummary {
 
 export interface StepTime {
   step: string;
+  /** When the step began (epoch ms, workflow time), so a bench can match it to its own samples. */
+  startedAt?: number;
   ms: number;
 }
 
@@ -189,7 +191,7 @@ async function runBatch(input: HdfsToWarehouseInput, progress: RunProgress): Pro
     progress.step = step;
     const t0 = Date.now();
     const out = await fn();
-    steps.push({ step, ms: Date.now() - t0 });
+    steps.push({ step, startedAt: t0, ms: Date.now() - t0 });
     return out;
   };
   const runId = workflowInfo().workflowId;

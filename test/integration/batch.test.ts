@@ -162,6 +162,12 @@ describe('batch workflow (real Temporal, HDFS, PostgreSQL)', () => {
       'dbt',
       'reconcile',
     ]);
+    // Each step starts when the one before it has ended (a bench matches them to its CPU samples).
+    result.steps.forEach((s, i) => {
+      const prev = result.steps[i - 1];
+      assert.ok(typeof s.startedAt === 'number' && s.startedAt > 0, `${s.step} has its start`);
+      if (prev?.startedAt !== undefined) assert.ok(s.startedAt >= prev.startedAt + prev.ms, s.step);
+    });
     // The ledger holds the hours the run touched, every store with all 3000 events.
     assert.deepEqual(result.ledger?.drifted, []);
     const ledger = await pool.query<{ hdfs: string; cassandra: string; postgres: string; marts: string }>(

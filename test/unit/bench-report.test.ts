@@ -80,6 +80,8 @@ const batch: BatchBenchResult = {
   ratio_dbt_incremental_to_full: 0.5,
   dbt_tests: 42,
   run2_slowest_models: [{ name: 'fact_events', seconds: 2.5 }],
+  compact_cpu: null,
+  load_cpu: { seconds: 39.5, cores_busy: 1.9, cores: 2, watched_cores: 0.85 },
   machine: machineText,
 };
 
@@ -250,6 +252,11 @@ describe('bench report', () => {
     assert.match(md, /ratio a \/ min\(b, c\): {4}0\.9 \(goal >= 0\.8\)/);
     assert.match(md, /## batch: 5 min\n/);
     assert.match(md, / {2}load {20}40\.0 s/);
+    assert.match(
+      md,
+      /CPU during load: {10}1\.9 of 2 cores busy; batch workers 0\.85, everything else \(PostgreSQL, HDFS, \.\.\.\) 1\.05 \(over 39\.5 s\)\n/,
+    );
+    assert.match(md, /CPU during compact: {7}- \(step too short to sample\)\n/);
     assert.match(md, /## dashboard: 10 min\n/);
     assert.match(md, /\/api\/lag {41} {6}5 {6}10/);
     assert.ok(!md.includes(machineText), 'the per-bench machine line is left out');
