@@ -22,6 +22,11 @@ export function streamBenchLines(r: StreamBenchResult, opts: LinesOptions = {}):
     `(a) worker, both sinks: ${r.worker_eps} events/s`,
     `(b) bare consumer:      ${r.consume_eps} events/s`,
     `(c) Cassandra only:     ${r.cassandra_eps} events/s (the worker's sink, concurrency ${r.cassandra_concurrency})`,
+    ...(r.cassandra_retries
+      ? [
+          `Cassandra writes retried: worker ${r.cassandra_retries.worker}, baseline ${r.cassandra_retries.baseline} (timeouts of an overloaded node)`,
+        ]
+      : []),
     `ratio a / min(b, c):    ${r.ratio} (goal ${goalText(GOALS.streamRatio)})`,
     `worker RSS:             ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)}; peaks: V8 heap ${r.worker_heap_mib}, Buffers ${r.worker_external_mib})`,
     `worker CPU per event:   ${r.worker_cpu_us_per_event} µs (goal ${goalText(GOALS.workerCpu)})`,

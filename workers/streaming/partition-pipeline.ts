@@ -36,7 +36,7 @@ interface PartitionState {
 const MAX_CHUNKS_IN_FLIGHT = 2;
 const CHUNK = 2000;
 /** A sink write is retried forever, 250 ms after its first failure, at most 15 s apart. */
-const SINK_BACKOFF = { initialMs: 250, maxMs: 15_000 };
+export const SINK_BACKOFF = { initialMs: 250, maxMs: 15_000 };
 
 /**
  * The messages each accepted event of a chunk came from, by event id, to dead-letter the events a
