@@ -8,8 +8,9 @@ import { cpuSeconds } from './proc.ts';
 
 interface Sample {
   at: number;
-  /** Jiffies of all CPUs: busy (everything but idle and iowait), and the total. */
+  /** Jiffies of all CPUs: busy (this VM's own work), stolen (the hypervisor ran another), total. */
   busy: number;
+  steal: number;
   total: number;
   /** CPU seconds of the watched processes, summed. */
   watched: number;
@@ -21,17 +22,20 @@ export interface CpuWindow {
   /** Cores busy on average (all processes), of `cores`. */
   cores_busy: number;
   cores: number;
+  /** Cores' worth of time the hypervisor gave to other guests (steal): neither busy nor spare. */
+  cores_stolen: number;
   /** Cores the watched processes (the batch workers) used on average. */
   watched_cores: number;
 }
 
-function machineJiffies(): { busy: number; total: number } {
+function machineJiffies(): { busy: number; steal: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
   // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is in user already)
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return { busy: total - idle, total };
+  const steal = f[7] ?? 0;
+  return { busy: total - idle - steal, steal, total };
 }
 
 export class CpuSampler {
@@ -65,12 +69,14 @@ export class CpuSampler {
     if (!first || !last || first === last) return null;
     const cores = cpus().length;
     const seconds = (last.at - first.at) / 1000;
-    const share = (last.busy - first.busy) / Math.max(1, last.total - first.total);
+    const total = Math.max(1, last.total - first.total);
+    const share = (last.busy - first.busy) / total;
     const round2 = (x: number) => Math.round(x * 100) / 100;
     return {
       seconds: round2(seconds),
       cores_busy: round2(share * cores),
       cores,
+      cores_stolen: round2(((last.steal - first.steal) / total) * cores),
       watched_cores: round2((last.watched - first.watched) / seconds),
     };
   }

@@ -64,7 +64,7 @@ export function batchBenchLines(r: BatchBenchResult, opts: LinesOptions = {}): s
 
 const cpuText = (w: CpuWindow | null | undefined) =>
   w
-    ? `${w.cores_busy} of ${w.cores} cores busy; batch workers ${w.watched_cores}, everything else (PostgreSQL, HDFS, ...) ${Math.round((w.cores_busy - w.watched_cores) * 100) / 100} (over ${w.seconds} s)`
+    ? `${w.cores_busy} of ${w.cores} cores busy, ${w.cores_stolen} stolen by the hypervisor; batch workers ${w.watched_cores}, everything else (PostgreSQL, HDFS, ...) ${Math.round((w.cores_busy - w.watched_cores) * 100) / 100} (over ${w.seconds} s)`
     : '- (step too short to sample)';
 
 const slowText = (models: SlowModel[] | undefined) =>

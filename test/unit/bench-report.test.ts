@@ -81,7 +81,7 @@ const batch: BatchBenchResult = {
   dbt_tests: 42,
   run2_slowest_models: [{ name: 'fact_events', seconds: 2.5 }],
   compact_cpu: null,
-  load_cpu: { seconds: 39.5, cores_busy: 1.9, cores: 2, watched_cores: 0.85 },
+  load_cpu: { seconds: 39.5, cores_busy: 1.9, cores: 2, cores_stolen: 0.05, watched_cores: 0.85 },
   machine: machineText,
 };
 
@@ -254,7 +254,7 @@ describe('bench report', () => {
     assert.match(md, / {2}load {20}40\.0 s/);
     assert.match(
       md,
-      /CPU during load: {10}1\.9 of 2 cores busy; batch workers 0\.85, everything else \(PostgreSQL, HDFS, \.\.\.\) 1\.05 \(over 39\.5 s\)\n/,
+      /CPU during load: {10}1\.9 of 2 cores busy, 0\.05 stolen by the hypervisor; batch workers 0\.85, everything else \(PostgreSQL, HDFS, \.\.\.\) 1\.05 \(over 39\.5 s\)\n/,
     );
     assert.match(md, /CPU during compact: {7}- \(step too short to sample\)\n/);
     assert.match(md, /## dashboard: 10 min\n/);

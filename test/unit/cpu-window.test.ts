@@ -29,6 +29,7 @@ describe('CpuSampler', () => {
     // This process spun most of the time: it is counted (other test files may share the cores).
     assert.ok(w.watched_cores > 0.05, `watched ${w.watched_cores}`);
     assert.ok(w.cores_busy > 0.05 && w.cores_busy <= w.cores + 0.01, `busy ${w.cores_busy}`);
+    assert.ok(w.cores_stolen >= 0 && w.cores_busy + w.cores_stolen <= w.cores + 0.01, 'busy + stolen <= all');
     // /proc/stat and /proc/<pid>/stat tick separately: allow their rounding, not more.
     assert.ok(w.watched_cores <= w.cores_busy + 0.25, `${w.watched_cores} within ${w.cores_busy}`);
   });
