@@ -61,6 +61,26 @@ describe('HDFS raw sink: writes cut short by a DataNode stop', () => {
     assert.equal(await next.recover(0), 4n);
   });
 
+  it('recovery passes over a marker left open by a DataNode stop, as over a torn one', async () => {
+    const hdfs = new LeasingHdfs();
+    const sink = new HdfsRawSink(hdfs, ROOT, TOPIC);
+    await sink.recover(0);
+    await sink.flush(0, pending(0, 2), 2n);
+    hdfs.cutNextWrite(/\/_markers\//);
+    await assert.rejects(sink.flush(0, pending(3, 4), 4n), /socket hang up/);
+    // The open marker is the newest and cannot be read ("Cannot obtain block length"): the
+    // partition resumes after the last marker that was written whole, and offsets 3-4 come again.
+    const next = new HdfsRawSink(hdfs, ROOT, TOPIC);
+    assert.equal(await next.recover(0), 2n);
+    await next.flush(0, pending(3, 4), 4n);
+    assert.deepEqual(
+      hourLines(hdfs),
+      ['e0', 'e1', 'e2', 'e3', 'e4'].map((id) => JSON.stringify({ event_id: id })),
+      'each line once, in offset order',
+    );
+    assert.equal(await new HdfsRawSink(hdfs, ROOT, TOPIC).recover(0), 4n);
+  });
+
   it('recovery takes the newest marker that parses: highest epoch, then highest write', async () => {
     const hdfs = new LeasingHdfs();
     const dir = markersDir(ROOT, TOPIC, 0);

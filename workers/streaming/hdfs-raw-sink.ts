@@ -22,6 +22,7 @@
 // renames of the newest marker (from the fenced folder if need be) and resumes after its end offset.
 import { randomBytes } from 'node:crypto';
 import type { HdfsStore } from '../../lib/clients/hdfs.ts';
+import { errorMessage } from '../../lib/errors.ts';
 import {
   claimsDir,
   epochName,
@@ -36,6 +37,9 @@ import {
   planFiles,
   tmpDir,
 } from './raw-layout.ts';
+
+/** HDFS's refusal to read a file still open under a lease: its last block has no length yet. */
+const UNFINISHED_FILE = /Cannot obtain block length/;
 
 interface Marker {
   epoch?: number;
@@ -117,7 +121,16 @@ export class HdfsRawSink {
       .sort((a, b) => b.epoch - a.epoch || b.seq - a.seq)
       .map((m) => m.name);
     for (const name of names) {
-      const m = parseMarker((await this.hdfs.readFile(`${dir}/${name}`)).toString('utf8'));
+      const m = await this.hdfs.readFile(`${dir}/${name}`).then(
+        (body) => parseMarker(body.toString('utf8')),
+        (err: unknown) => {
+          // A marker whose create was cut short by a DataNode stop stays open under a dead client's
+          // lease, and HDFS cannot tell its length until the lease is recovered (up to the hard
+          // limit). Its write never succeeded, so nothing was committed after it: as a torn marker.
+          if (UNFINISHED_FILE.test(errorMessage(err))) return undefined;
+          throw err;
+        },
+      );
       if (m) return m;
     }
     const legacy = legacyMarkerPath(this.root, this.topic, partition);
