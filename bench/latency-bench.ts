@@ -1,11 +1,13 @@
 // `logpipe bench latency`: at a steady rate, how long from produce to readable in Cassandra.
-// One event in 50 is a probe: a reader polls for each probe by its primary key every 10 ms and
-// records when it first becomes readable. Baseline: the original's 10 s micro-batch trigger.
+// One event in 50 is a probe: a reader polls for the pending probes by primary key every 10 ms (one
+// read per hour partition, bench/latency-probes.ts) and records when each first becomes readable. Baseline: the original's 10 s micro-batch trigger.
 import { createCassandra } from '../lib/clients/cassandra.ts';
 import { ensureTopics } from '../lib/clients/kafka-topics.ts';
 import { EventGenerator } from '../producers/generator.ts';
 import { publish } from '../producers/publisher.ts';
 import { benchRun, cleanup, machine, rssMiB, sleep, startWorkerProcess } from './bench-env.ts';
+import { CpuSampler, type CpuWindow } from './cpu-window.ts';
+import { PROBE_READ_CQL, probeReadParams, probeReads } from './latency-probes.ts';
 import { bucketQuantile, histogramBuckets } from './prom-histogram.ts';
 
 export interface LatencyBenchResult {
@@ -28,6 +30,11 @@ export interface LatencyBenchResult {
   /** Seconds produced before the probes that count; the slowest probe of that warm-up. */
   warm_up_s?: number;
   cold_start_max_ms?: number;
+  /**
+   * The machine during the measured seconds: cores busy, cores the hypervisor stole, and the
+   * worker's own cores. On a shared 2-core VM the tail follows the steal more than the code.
+   */
+  cpu?: CpuWindow | null;
   machine: string;
 }
 
@@ -68,8 +75,6 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   await sleep(2000);
   const client = createCassandra(run.config, run.config.CASSANDRA_KEYSPACE);
   await client.connect();
-  const query =
-    'SELECT event_id, ingested_at FROM ecomm_log WHERE day = ? AND hour = ? AND timestamp = ? AND event_id = ?';
 
   const pending = new Map<string, { at: Date; sentAt: number; sentWall: number; warmUp: boolean }>();
   const latencies: number[] = [];
@@ -81,21 +86,24 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   let producing = true;
   const reader = (async () => {
     while (producing || pending.size) {
+      const reads = probeReads([...pending].map(([id, p]) => ({ id, at: p.at })));
       await Promise.all(
-        [...pending.entries()].map(async ([id, p]) => {
-          const rs = await client.execute(
-            query,
-            [p.at.toISOString().slice(0, 10), p.at.getUTCHours(), p.at, id],
-            { prepare: true },
-          );
-          if (rs.rows.length && pending.delete(id)) {
-            const total = performance.now() - p.sentAt;
+        reads.map(async (read) => {
+          const rs = await client.execute(PROBE_READ_CQL(read.keys.length), probeReadParams(read), {
+            prepare: true,
+          });
+          const seenAt = performance.now();
+          for (const row of rs.rows) {
+            const id = String(row.event_id);
+            const p = pending.get(id);
+            if (!p || !pending.delete(id)) continue;
+            const total = seenAt - p.sentAt;
             if (p.warmUp) {
               coldLatencies.push(total);
-              return;
+              continue;
             }
             latencies.push(total);
-            const ingested = rs.rows[0]?.ingested_at as Date | undefined;
+            const ingested = row.ingested_at as Date | undefined;
             if (ingested) splits.push({ toWrite: ingested.getTime() - p.sentWall, total });
           }
         }),
@@ -122,8 +130,10 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
   }
   say(`producing ${rate} events/s for ${WARM_UP_S} s of warm-up, then ${durationS} s measured`);
   const t0 = performance.now();
+  const wallT0 = Date.now();
   const metricsUrl = `http://127.0.0.1:${await worker.metricsPort}/metrics`;
   const warmMetrics = sleep(WARM_UP_S * 1000).then(() => fetch(metricsUrl).then((r) => r.text()));
+  const cpu = new CpuSampler(() => (worker.child.pid ? [worker.child.pid] : []), 1000);
   const sampler = setInterval(() => {
     if (worker.child.pid) rss = Math.max(rss, rssMiB(worker.child.pid));
   }, 1000);
@@ -133,9 +143,12 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
     durationMs: (WARM_UP_S + durationS) * 1000,
   });
   producing = false;
+  const measuredTo = Date.now();
   const deadline = Date.now() + 30_000;
   while (pending.size && Date.now() < deadline) await sleep(100);
   clearInterval(sampler);
+  cpu.stop();
+  const cpuWindow = cpu.window(wallT0 + WARM_UP_S * 1000, measuredTo);
   const metricsText = await fetch(metricsUrl).then((r) => r.text());
   const stages = stageP99(metricsText, await warmMetrics);
   const tail = Object.entries(stages).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
@@ -177,6 +190,7 @@ export async function latencyBench(rate: number, durationS: number): Promise<Lat
     tail_split_ms: tailSplit,
     warm_up_s: WARM_UP_S,
     cold_start_max_ms: Math.round(Math.max(0, ...coldLatencies)),
+    cpu: cpuWindow,
     machine: machine(),
   };
 }

@@ -99,6 +99,11 @@ export function latencyBenchLines(r: LatencyBenchResult, opts: LinesOptions = {}
     `tail split: the slowest 1% waited ${r.tail_split_ms?.before_write_ms ?? '?'} ms (median) until the worker wrote them, ${r.tail_split_ms?.after_write_ms ?? '?'} ms from the write to readable`,
     `baseline:   ${r.baseline_ms} ms (the original's 10 s micro-batch trigger); p99 / baseline = ${r.ratio_p99_to_baseline}`,
     `worker RSS: ${r.worker_rss_mib} MiB (goal ${goalText(GOALS.workerRss)})`,
+    `CPU:        ${
+      r.cpu
+        ? `${r.cpu.cores_busy} of ${r.cpu.cores} cores busy, ${r.cpu.cores_stolen} stolen by the hypervisor; the worker ${r.cpu.watched_cores} (over the ${r.cpu.seconds} s measured)`
+        : '-'
+    }`,
     ...machineLine('machine:    ', r, opts),
   ];
 }

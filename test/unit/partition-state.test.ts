@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commitOffsetAfter, OffsetTracker } from '../../workers/streaming/offset-tracker.ts';
 import { PartitionBuffer } from '../../workers/streaming/partition-buffer.ts';
+import { rollPhase } from '../../workers/streaming/partition-pipeline.ts';
 import type { PendingLine } from '../../workers/streaming/raw-layout.ts';
 
 const at = new Date('2026-01-02T03:04:05Z');
@@ -43,26 +44,62 @@ describe('partition buffer', () => {
     const b = new PartitionBuffer();
     b.add([lineAt(0n)], 1000);
     b.add([lineAt(1n)], 4000);
-    assert.equal(b.dueByAge(1999, 1000), false);
-    assert.equal(b.dueByAge(2000, 1000), true);
+    assert.equal(b.dueBySlot(1999, 1000, 0), false);
+    assert.equal(b.dueBySlot(2000, 1000, 0), true);
   });
 
-  it('an empty buffer is never due by age, and ages anew after a roll', () => {
+  it('an empty buffer is never due, and ages anew after a roll', () => {
     const b = new PartitionBuffer();
-    assert.equal(b.dueByAge(Number.MAX_SAFE_INTEGER, 0), false);
+    assert.equal(b.dueBySlot(Number.MAX_SAFE_INTEGER, 0, 0), false);
     b.add([lineAt(0n)], 1000);
     b.takeRoll();
-    assert.equal(b.dueByAge(10_000, 1000), false);
+    assert.equal(b.dueBySlot(10_000, 1000, 500), false);
     b.add([lineAt(1n)], 9500);
-    assert.equal(b.dueByAge(10_000, 1000), false);
-    assert.equal(b.dueByAge(10_500, 1000), true);
+    assert.equal(b.dueBySlot(10_000, 1000, 500), false);
+    assert.equal(b.dueBySlot(10_499, 1000, 500), false);
+    assert.equal(b.dueBySlot(10_500, 1000, 500), true);
   });
 
   it('adding no lines does not start the age clock', () => {
     const b = new PartitionBuffer();
     b.add([], 1000);
     b.add([lineAt(0n)], 5000);
-    assert.equal(b.dueByAge(5999, 1000), false);
+    assert.equal(b.dueBySlot(5999, 1000, 0), false);
+  });
+
+  it('is due at the first slot boundary after the oldest line, before its full age', () => {
+    const b = new PartitionBuffer();
+    b.add([lineAt(0n)], 10_900);
+    assert.equal(b.dueBySlot(11_299, 1000, 300), false);
+    assert.equal(b.dueBySlot(11_300, 1000, 300), true, 'boundary 11,300 passed: 400 ms of age');
+  });
+
+  it('a line that arrives exactly on a boundary waits the whole interval', () => {
+    const b = new PartitionBuffer();
+    b.add([lineAt(0n)], 11_300);
+    assert.equal(b.dueBySlot(12_299, 1000, 300), false);
+    assert.equal(b.dueBySlot(12_300, 1000, 300), true);
+  });
+
+  it('no line waits longer than the age, on any phase and at any arrival', () => {
+    const maxAge = 1000;
+    for (let phase = 0; phase < maxAge; phase += 37) {
+      for (let first = 50_000; first < 52_000; first += 53) {
+        const b = new PartitionBuffer();
+        b.add([lineAt(0n)], first);
+        assert.equal(b.dueBySlot(first + maxAge, maxAge, phase), true, `phase ${phase}, first ${first}`);
+        // Due exactly once per slot: never before the next boundary after `first`.
+        const nextBoundary = phase + Math.floor((first - phase) / maxAge + 1) * maxAge;
+        assert.equal(b.dueBySlot(nextBoundary - 1, maxAge, phase), false);
+        assert.equal(b.dueBySlot(nextBoundary, maxAge, phase), true);
+      }
+    }
+  });
+
+  it('a zero age makes every non-empty buffer due', () => {
+    const b = new PartitionBuffer();
+    b.add([lineAt(0n)], 1000);
+    assert.equal(b.dueBySlot(1000, 0, 0), true);
   });
 
   it('holds a roll by count or by bytes, and twice that for back-pressure', () => {
@@ -76,6 +113,23 @@ describe('partition buffer', () => {
     big.add([lineAt(0n, 99)], 0);
     assert.equal(big.holds(limits), true, '99 bytes and a newline make the 100 of a roll');
     assert.equal(big.holds(limits, 2), false);
+  });
+});
+
+describe('roll phases', () => {
+  it('lie inside the interval and are stable per partition', () => {
+    for (let p = 0; p < 64; p++) {
+      const ph = rollPhase(p, 10_000);
+      assert.ok(ph >= 0 && ph < 10_000, `partition ${p}: ${ph}`);
+      assert.equal(rollPhase(p, 10_000), ph);
+    }
+    assert.equal(rollPhase(0, 10_000), 0);
+  });
+
+  it('keep the six partitions of LogEvents at least 0.8 s apart on a 10 s interval', () => {
+    const phases = [0, 1, 2, 3, 4, 5].map((p) => rollPhase(p, 10_000)).sort((a, b) => a - b);
+    const gaps = phases.map((ph, i) => (i ? ph - (phases[i - 1] ?? 0) : ph + 10_000 - (phases.at(-1) ?? 0)));
+    assert.ok(Math.min(...gaps) >= 800, `gaps ${gaps.join(', ')}`);
   });
 });
 

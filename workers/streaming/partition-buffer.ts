@@ -38,9 +38,17 @@ export class PartitionBuffer {
     return roll;
   }
 
-  /** The oldest line has waited `maxAgeMs` (never, when there is none). */
-  dueByAge(now: number, maxAgeMs: number): boolean {
-    return this.lines.length > 0 && now - this.firstAt >= maxAgeMs;
+  /**
+   * Due on this partition's own clock: a slot boundary (`phaseMs` + k·`maxAgeMs` since the epoch)
+   * passed since the oldest line arrived. No line waits longer than `maxAgeMs`, a busy partition
+   * still rolls once per `maxAgeMs`, and partitions with spread phases roll at different moments
+   * instead of all in the same tick (each roll is a burst of NameNode and DataNode work).
+   */
+  dueBySlot(now: number, maxAgeMs: number, phaseMs: number): boolean {
+    if (!this.lines.length) return false;
+    if (maxAgeMs <= 0) return true;
+    const slot = (t: number) => Math.floor((t - phaseMs) / maxAgeMs);
+    return slot(now) > slot(this.firstAt);
   }
 
   /** Holds `times` rolls' worth, by count or by bytes. */
