@@ -96,6 +96,33 @@ describe('partition buffer', () => {
     }
   });
 
+  it('counts no boundary before the quiet time: the oldest line then waits its full age', () => {
+    const b = new PartitionBuffer();
+    b.add([lineAt(0n)], 10_000);
+    // Boundaries at 10,300, 11,300, ...; quiet until 10,500: the first one does not count.
+    assert.equal(b.dueBySlot(10_300, 1000, 300, 10_500), false);
+    assert.equal(b.dueBySlot(10_999, 1000, 300, 10_500), false);
+    assert.equal(b.dueBySlot(11_000, 1000, 300, 10_500), true, 'its full age');
+    const later = new PartitionBuffer();
+    later.add([lineAt(1n)], 11_000);
+    assert.equal(later.dueBySlot(11_299, 1000, 300, 10_500), false);
+    assert.equal(later.dueBySlot(11_300, 1000, 300, 10_500), true, 'after the quiet time, on its slot');
+  });
+
+  it('a long interval rolls nothing in the first half after the start, on any phase', () => {
+    const start = 1_765_000_000_000;
+    const maxAge = 600_000;
+    for (let phase = 0; phase < maxAge; phase += 9_999) {
+      const b = new PartitionBuffer();
+      b.add([lineAt(0n)], start + 1000);
+      assert.equal(
+        b.dueBySlot(start + maxAge / 2 - 1, maxAge, phase, start + maxAge / 2),
+        false,
+        `phase ${phase}`,
+      );
+    }
+  });
+
   it('a zero age makes every non-empty buffer due', () => {
     const b = new PartitionBuffer();
     b.add([lineAt(0n)], 1000);

@@ -43,12 +43,15 @@ export class PartitionBuffer {
    * passed since the oldest line arrived. No line waits longer than `maxAgeMs`, a busy partition
    * still rolls once per `maxAgeMs`, and partitions with spread phases roll at different moments
    * instead of all in the same tick (each roll is a burst of NameNode and DataNode work).
+   * Boundaries before `quietUntil` do not count (the oldest line then waits its full age): a worker
+   * that just started rolls nothing before half an interval, as with rolls by age alone.
    */
-  dueBySlot(now: number, maxAgeMs: number, phaseMs: number): boolean {
+  dueBySlot(now: number, maxAgeMs: number, phaseMs: number, quietUntil = 0): boolean {
     if (!this.lines.length) return false;
-    if (maxAgeMs <= 0) return true;
-    const slot = (t: number) => Math.floor((t - phaseMs) / maxAgeMs);
-    return slot(now) > slot(this.firstAt);
+    if (maxAgeMs <= 0 || now - this.firstAt >= maxAgeMs) return true;
+    // The last boundary at or before `now`; due when it falls after the oldest line arrived.
+    const last = phaseMs + Math.floor((now - phaseMs) / maxAgeMs) * maxAgeMs;
+    return last > this.firstAt && last >= quietUntil;
   }
 
   /** Holds `times` rolls' worth, by count or by bytes. */

@@ -96,8 +96,11 @@ export class PartitionPipeline {
   private generation = 0;
   /** Partitions another member claimed in HDFS during this generation: not processed until the next join. */
   private readonly fenced = new Set<number>();
+  /** Before this (epoch ms), rolls are by age only: see PartitionBuffer.dueBySlot. */
+  private readonly quietUntil: number;
 
   constructor(private readonly deps: PartitionPipelineDeps) {
+    this.quietUntil = Date.now() + deps.config.HDFS_ROLL_MAX_AGE_MS / 2;
     const stage = (name: string) => deps.metrics.stageSeconds.labels(name);
     this.stages = { kafka: stage('kafka'), queue: stage('queue'), cassandra: stage('cassandra') };
   }
@@ -372,14 +375,15 @@ export class PartitionPipeline {
 
   /**
    * Rolls every partition whose slot (HDFS_ROLL_MAX_AGE_MS long, on its own phase) ended since its
-   * oldest line arrived, or whose end is uncommitted.
+   * oldest line arrived, or whose oldest line is HDFS_ROLL_MAX_AGE_MS old, or whose end is
+   * uncommitted.
    */
   rollByAge(): void {
     this.deps.metrics.heldBytes.set(this.heldBytes());
     const maxAge = this.deps.config.HDFS_ROLL_MAX_AGE_MS;
     for (const [partition, st] of this.states) {
       const due = st.buffer.length
-        ? st.buffer.dueBySlot(Date.now(), maxAge, rollPhase(partition, maxAge))
+        ? st.buffer.dueBySlot(Date.now(), maxAge, rollPhase(partition, maxAge), this.quietUntil)
         : st.offsets.uncommittedEnd() !== undefined;
       if (due)
         this.flush(partition).catch((err) =>
